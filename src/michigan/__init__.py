@@ -1,0 +1,1 @@
+"""MichiGAN reproduction pipeline."""
