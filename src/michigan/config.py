@@ -1,0 +1,370 @@
+"""The configuration contract: one JSON Schema, validated up front, turned into frozen dataclasses.
+
+The schema (``config.schema.yaml``, package data) gives every key its type, range, default and
+description, with ``additionalProperties: false`` so that typos fail. The Snakefile validates the whole
+configuration with it; each CLI stage validates its own section with the same schema. Inside the code
+every section is a frozen, hashable dataclass whose fields match the schema's properties one to one.
+
+Two schema annotations drive what a Snakemake job sees of its section (:func:`job_section`):
+
+``x-selects-jobs: true``
+    The key only decides *which* jobs exist (e.g. ``models: [vae, btcvae]``); it is left out of a
+    job's parameters, so adding a model does not rerun the models already trained.
+``<key>_by_dataset``
+    A mapping ``dataset -> value`` overriding ``<key>`` for one dataset (e.g. ``beta_by_dataset``);
+    a job sees only its resolved ``<key>``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import functools
+import json
+import types
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_RESOURCE = "config.schema.yaml"
+BY_DATASET_SUFFIX = "_by_dataset"
+
+
+class ConfigError(ValueError):
+    """A configuration value, key or file is invalid; the message names it and what was expected."""
+
+
+# --------------------------------------------------------------------------------------------------
+# schema
+
+
+@functools.cache
+def load_schema() -> dict[str, Any]:
+    """Return the configuration JSON Schema shipped with the package."""
+    text = resources.files("michigan").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def schema_path() -> Path:
+    """Path of the schema file inside the installed package (for ``snakemake.utils.validate``)."""
+    return Path(str(resources.files("michigan").joinpath(SCHEMA_RESOURCE)))
+
+
+def section_schema(name: str) -> dict[str, Any]:
+    """Return the sub-schema of the top-level section ``name``."""
+    properties = load_schema()["properties"]
+    if name not in properties:
+        msg = f"unknown config section {name!r}; sections are {sorted(properties)}"
+        raise KeyError(msg)
+    return properties[name]
+
+
+def _default_filling_validator() -> type[jsonschema.protocols.Validator]:
+    """Draft 2020-12 validator that also writes schema defaults into the instance."""
+    base = jsonschema.Draft202012Validator
+    validate_properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # noqa: ANN001, ANN202
+        if isinstance(instance, dict):
+            for key, subschema in properties.items():
+                if "default" in subschema and key not in instance:
+                    instance[key] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(base, {"properties": set_defaults})
+
+
+def validate(
+    instance: Mapping[str, Any], schema: Mapping[str, Any], *, source: str, prefix: str = ""
+) -> dict[str, Any]:
+    """Validate ``instance`` against ``schema`` and return a copy with the defaults filled in.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found, each naming the key, the value and what was expected.
+    """
+    filled = copy.deepcopy(dict(instance))
+    validator = _default_filling_validator()(schema)
+    errors = sorted(validator.iter_errors(filled), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [_describe(error, prefix) for error in errors]
+        msg = f"invalid configuration in {source}:\n" + "\n".join(f"  - {line}" for line in lines)
+        raise ConfigError(msg)
+    return filled
+
+
+def _describe(error: jsonschema.ValidationError, prefix: str) -> str:
+    """One readable line for a schema violation: key, value, expectation, description."""
+    path = ".".join([prefix, *map(str, error.absolute_path)] if prefix else map(str, error.absolute_path))
+    key = f"key {path!r}" if path else "the configuration"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f"unknown key {'.'.join(filter(None, [path, name]))!r}"
+            hints.append(f"{hint} (did you mean {close[0]!r}?)" if close else hint)
+        return "; ".join(hints) + f"; allowed keys here: {', '.join(allowed)}"
+    expected = _expectation(error.schema)
+    described = error.schema.get("description")
+    line = f"{key}: {error.message}"
+    if expected:
+        line += f"; expected {expected}"
+    if described:
+        line += f" ({described})"
+    return line
+
+
+def _expectation(schema: Mapping[str, Any]) -> str:
+    """Summarise type, enum and range of a sub-schema, e.g. ``integer >= 1``."""
+    parts: list[str] = []
+    if "enum" in schema:
+        parts.append("one of " + ", ".join(map(repr, schema["enum"])))
+    elif "type" in schema:
+        kind = schema["type"]
+        parts.append(" or ".join(kind) if isinstance(kind, list) else kind)
+    for word, symbol in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "<="),
+        ("exclusiveMaximum", "<"),
+    ):
+        if word in schema:
+            parts.append(f"{symbol} {schema[word]}")
+    items = schema.get("items")
+    if isinstance(items, Mapping) and (inner := _expectation(items)):
+        parts.append(f"of {inner}")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------
+# loading
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping, with errors naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"configuration file not found: {path}"
+        raise FileNotFoundError(msg)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        msg = f"configuration file {path} is not valid YAML: {exc}"
+        raise ConfigError(msg) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        msg = f"configuration file {path} must hold a mapping at the top, not {type(data).__name__}"
+        raise ConfigError(msg)
+    return data
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into ``base`` recursively (as Snakemake merges ``--configfile``)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(*paths: str | Path) -> dict[str, Any]:
+    """Read, merge (later files win) and validate configuration files; return the filled mapping."""
+    if not paths:
+        msg = "load_config needs at least one configuration file"
+        raise ValueError(msg)
+    merged: dict[str, Any] = {}
+    for path in paths:
+        merged = merge(merged, read_yaml(path))
+    return validate(merged, load_schema(), source=", ".join(map(str, paths)))
+
+
+def job_section(config: Mapping[str, Any], name: str, *, dataset: str | None = None) -> dict[str, Any]:
+    """The part of section ``name`` that one job depends on (see the module docstring).
+
+    Keys marked ``x-selects-jobs`` are dropped and ``<key>_by_dataset`` overrides are resolved for
+    ``dataset``, so a job's Snakemake ``params`` change only when something it uses changes.
+    """
+    schema = section_schema(name)["properties"]
+    section = dict(config[name])
+    for key in list(section):
+        if schema.get(key, {}).get("x-selects-jobs"):
+            del section[key]
+    for key in [k for k in section if k.endswith(BY_DATASET_SUFFIX)]:
+        overrides = section.pop(key)
+        if dataset is not None and dataset in overrides:
+            section[key.removesuffix(BY_DATASET_SUFFIX)] = overrides[dataset]
+    return section
+
+
+def dump_params(section: Mapping[str, Any]) -> str:
+    """Compact, key-sorted JSON of a section: stable text for Snakemake's params change detection."""
+    return json.dumps(section, sort_keys=True, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------------------------------
+# typed sections
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """An immutable, hashable mapping (for free-form config maps inside frozen dataclasses)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] = types.MappingProxyType({})) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._data.items())))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self) == dict(other)
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._data!r})"
+
+
+def from_mapping(cls: type[Any], mapping: Mapping[str, Any]) -> Any:
+    """Build the frozen dataclass ``cls`` from a validated mapping (lists become tuples)."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(mapping) - fields
+    missing = fields - set(mapping)
+    if unknown or missing:
+        msg = f"{cls.__name__}: unknown fields {sorted(unknown)}, missing fields {sorted(missing)}"
+        raise ConfigError(msg)
+    return cls(**{name: _convert(hints[name], mapping[name]) for name in fields})
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+        return from_mapping(hint, value)
+    if isinstance(value, Mapping):
+        return FrozenMapping({k: _convert(Any, v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_convert(Any, v) for v in value)
+    return value
+
+
+def as_dict(section: Any) -> dict[str, Any]:
+    """Plain-JSON view of a section dataclass (tuples become lists, mappings dicts)."""
+    return _plain(dataclasses.asdict(section))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load_section(
+    name: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    config_files: Sequence[str | Path] = (),
+    dataset: str | None = None,
+) -> Any:
+    """Validate and type one section, from a job's params or from whole configuration files.
+
+    Exactly one of ``params`` (the section as a mapping, e.g. decoded from a rule's JSON param) and
+    ``config_files`` must be given.
+    """
+    if (params is None) == (not config_files):
+        msg = "give either params or config_files, not both or neither"
+        raise ValueError(msg)
+    if params is None:
+        params = job_section(load_config(*config_files), name, dataset=dataset)
+        source = f"section {name!r} of {', '.join(map(str, config_files))}"
+    else:
+        source = f"parameters of section {name!r}"
+    filled = validate(params, section_schema(name), source=source, prefix=name)
+    return from_mapping(SECTIONS[name], filled)
+
+
+# The section dataclasses. They declare no defaults: the schema is the single home of defaults,
+# and tests/unit/test_config.py checks that fields and schema properties match one to one.
+
+
+@dataclasses.dataclass(frozen=True)
+class RepresentationConfig:
+    """Representation models (PPCA, VAE, beta-TCVAE): architecture, loss and training."""
+
+    models: tuple[str, ...]
+    latent_dim: int
+    encoder_hidden: tuple[int, ...]
+    decoder_hidden: tuple[int, ...]
+    beta: float
+    beta_by_dataset: Mapping[str, float]
+    kl_weight: float
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    adam_b1: float
+    adam_b2: float
+    dropout_rate: float
+    dropout_active: bool
+    bn_mode: str
+    sampler: str
+    ppca_posterior: str
+    checkpoint_every: int
+    validation_fraction: float
+    early_stopping_patience: int
+    early_stopping_min_delta: float
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratorConfig:
+    """Generators on the codes (WGAN-GP, InfoWGAN-GP, CWGAN-GP, MichiGAN): architecture and training."""
+
+    models: tuple[str, ...]
+    codes: tuple[str, ...]
+    representation: str
+    noise_dim: int
+    wgan_noise_dim: int
+    generator_hidden: tuple[int, ...]
+    critic_hidden: tuple[int, ...]
+    epochs: int
+    batch_size: int
+    n_critic: int
+    learning_rate: float
+    adam_b1: float
+    adam_b2: float
+    gp_weight: float
+    gp_eps: str
+    mi_weight: float
+    dropout_rate: float
+    dropout_active: bool
+    bn_mode: str
+    sampler: str
+    checkpoint_every: int
+    validation_fraction: float
+    early_stopping_patience: int
+    early_stopping_min_delta: float
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "representation": RepresentationConfig,
+    "generator": GeneratorConfig,
+}
