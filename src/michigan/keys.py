@@ -15,6 +15,10 @@ CELL_TYPE = "cell_type"
 DRUG = "drug"  # catalog number for sci-Plex, drug name for the simulated screen
 CONDITION = "condition"  # "<cell_type>-<drug>"
 VEHICLE = "vehicle"
+TISSUE = "tissue"  # Tabula Muris tissue (heart subset = rows with tissue "Heart")
+PATHWAY = "pathway"  # sci-Plex drug pathway
+DOSE = "dose"  # sci-Plex dose in nM (0 for vehicle)
+TIME_POINT = "time_point"  # sci-Plex hours after treatment (24 or 72)
 
 #: factor columns of a Splat paths simulation, in the paper's plotting order
 SIMULATION_FACTORS = (BATCH, PATH, STEP, LIBRARY_SIZE_QUARTILE)
@@ -26,3 +30,4 @@ CODE_SAMPLE = "X_code_sample"  # one posterior sample per cell
 
 # uns
 RUN_INFO = "michigan_run"
+PREPROCESSING = "michigan_preprocessing"  # parameters and counts of the shared recipe
