@@ -70,7 +70,7 @@ def _default_filling_validator() -> type[jsonschema.protocols.Validator]:
     base = jsonschema.Draft202012Validator
     validate_properties = base.VALIDATORS["properties"]
 
-    def set_defaults(validator, properties, instance, schema):  # noqa: ANN001, ANN202
+    def set_defaults(validator, properties, instance, schema):
         if isinstance(instance, dict):
             for key, subschema in properties.items():
                 if "default" in subschema and key not in instance:
@@ -102,7 +102,9 @@ def validate(
 
 def _describe(error: jsonschema.ValidationError, prefix: str) -> str:
     """One readable line for a schema violation: key, value, expectation, description."""
-    path = ".".join([prefix, *map(str, error.absolute_path)] if prefix else map(str, error.absolute_path))
+    path = ".".join(
+        [prefix, *map(str, error.absolute_path)] if prefix else map(str, error.absolute_path)
+    )
     key = f"key {path!r}" if path else "the configuration"
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
@@ -190,7 +192,9 @@ def load_config(*paths: str | Path) -> dict[str, Any]:
     return validate(merged, load_schema(), source=", ".join(map(str, paths)))
 
 
-def job_section(config: Mapping[str, Any], name: str, *, dataset: str | None = None) -> dict[str, Any]:
+def job_section(
+    config: Mapping[str, Any], name: str, *, dataset: str | None = None
+) -> dict[str, Any]:
     """The part of section ``name`` that one job depends on (see the module docstring).
 
     Keys marked ``x-selects-jobs`` are dropped and ``<key>_by_dataset`` overrides are resolved for

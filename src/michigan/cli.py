@@ -1,0 +1,150 @@
+"""``michigan <stage> ...``: one subcommand per pipeline stage.
+
+Every stage parses its options, loads and validates its typed config section (from a rule's JSON
+``--params`` or from ``--config`` files), calls one library function through its handler in
+:mod:`michigan.stages`, and writes its outputs atomically plus a ``run.json`` record beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from michigan import config as cfg
+from michigan.io import RunRecorder, run_record_path
+from michigan.progress import format_duration, setup_logging
+from michigan.stages import STAGES
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from michigan.stages import Stage
+
+logger = logging.getLogger("michigan")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per registered stage."""
+    parser = argparse.ArgumentParser(
+        prog="michigan",
+        description=(
+            "MichiGAN reproduction pipeline. Each subcommand runs one pipeline stage; Snakemake calls "
+            "them from workflow/rules/*.smk, and they can be run by hand as well."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="stage", metavar="<stage>", required=True)
+    for stage in STAGES.values():
+        sub = subparsers.add_parser(
+            stage.name,
+            help=stage.help,
+            description=stage.description or stage.help,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
+        _add_common_arguments(sub, stage)
+        for argument in stage.arguments:
+            sub.add_argument(*argument.flags, **argument.options)
+        sub.set_defaults(_stage=stage)
+    return parser
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser, stage: Stage) -> None:
+    if stage.section is not None:
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument(
+            "--params",
+            metavar="JSON",
+            help=(
+                f"the '{stage.section}' config section as JSON (or @file.json); keys left out take "
+                "the schema's defaults. This is how Snakemake rules call the stage."
+            ),
+        )
+        source.add_argument(
+            "--config",
+            metavar="YAML",
+            action="append",
+            type=Path,
+            help=(
+                f"configuration file(s) to take the '{stage.section}' section from (later files "
+                "override earlier ones; repeat the option)"
+            ),
+        )
+        parser.add_argument(
+            "--dataset",
+            help="dataset name used to resolve '*_by_dataset' overrides when reading --config",
+        )
+    if stage.seeded:
+        parser.add_argument("--seed", type=int, required=True, help="random seed of this run")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="verbosity of the log written to stderr",
+    )
+
+
+def _load_params(
+    args: argparse.Namespace, stage: Stage
+) -> tuple[Any, dict[str, Any]] | tuple[None, None]:
+    """The stage's typed section and its plain-JSON view, from --params or --config."""
+    if stage.section is None:
+        return None, None
+    if args.params is not None:
+        text = args.params
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        try:
+            params = json.loads(text)
+        except json.JSONDecodeError as exc:
+            msg = f"--params is not valid JSON: {exc}"
+            raise cfg.ConfigError(msg) from exc
+        if not isinstance(params, dict):
+            msg = f"--params must be a JSON object (the '{stage.section}' section), got {params!r}"
+            raise cfg.ConfigError(msg)
+        section = cfg.load_section(stage.section, params=params)
+    else:
+        section = cfg.load_section(stage.section, config_files=args.config, dataset=args.dataset)
+    return section, cfg.as_dict(section)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``michigan`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level)
+    stage: Stage = args._stage
+    try:
+        section, section_dict = _load_params(args, stage)
+        outputs = stage.outputs(args)
+        recorder = RunRecorder(
+            stage=stage.name,
+            config=section_dict,
+            seed=getattr(args, "seed", None),
+            inputs=stage.inputs(args),
+            outputs={name: str(path) for name, path in outputs.items()},
+            argv=["michigan", *argv],
+        )
+        logger.info("stage %s started", stage.name)
+        t0 = time.perf_counter()
+        summary = stage.handler(args, section)
+        primary = next(iter(outputs.values()))
+        recorder.write(run_record_path(primary), extra=summary)
+        logger.info(
+            "stage %s finished in %s", stage.name, format_duration(time.perf_counter() - t0)
+        )
+    except (cfg.ConfigError, ValueError, KeyError, FileNotFoundError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        logger.error("%s failed: %s", stage.name, message)
+        return 2
+    return 0
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    return metadata.version("michigan")

@@ -1,0 +1,188 @@
+"""The configuration contract: schema and dataclasses agree, defaults fill in, errors name the culprit."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from pathlib import Path
+
+import pytest
+import yaml
+
+from michigan import config as cfg
+
+REPO = Path(__file__).resolve().parents[2]
+PRESETS = [REPO / "config.yaml", REPO / "config" / "paper.yaml"]
+
+
+def _walk_schema(schema, path=""):
+    """Yield (key path, sub-schema) for every property of every object in the schema."""
+    for key, sub in schema.get("properties", {}).items():
+        here = f"{path}.{key}" if path else key
+        yield here, sub
+        yield from _walk_schema(sub, here)
+
+
+@pytest.mark.parametrize("name", sorted(cfg.SECTIONS))
+def test_section_dataclass_matches_schema_one_to_one(name):
+    properties = cfg.section_schema(name)["properties"]
+    fields = {f.name for f in dataclasses.fields(cfg.SECTIONS[name])}
+    assert fields == set(properties), (
+        f"{name}: only in dataclass {sorted(fields - set(properties))}, "
+        f"only in schema {sorted(set(properties) - fields)}"
+    )
+
+
+def test_every_section_with_object_schema_has_a_dataclass():
+    objects = {k for k, v in cfg.load_schema()["properties"].items() if v.get("type") == "object"}
+    assert objects == set(cfg.SECTIONS)
+
+
+def test_every_key_has_a_description_and_a_default():
+    for path, sub in _walk_schema(cfg.load_schema()):
+        assert sub.get("description"), f"{path} has no description"
+        assert "default" in sub, f"{path} has no default"
+
+
+@pytest.mark.parametrize("name", sorted(cfg.SECTIONS))
+def test_defaults_alone_make_a_valid_hashable_section(name):
+    section = cfg.load_section(name, params={})
+    hash(section)  # frozen sections can be static arguments of jax.jit
+    for field in dataclasses.fields(section):
+        value = getattr(section, field.name)
+        assert not isinstance(value, list | dict), f"{name}.{field.name} is mutable"
+
+
+def test_dataclass_field_types_are_plain():
+    allowed = {int, float, str, bool}
+    for cls in cfg.SECTIONS.values():
+        for name, hint in typing.get_type_hints(cls).items():
+            origin = typing.get_origin(hint)
+            assert (
+                hint in allowed
+                or origin in (tuple, typing.get_origin(typing.Mapping[str, int]))
+                or (dataclasses.is_dataclass(hint))
+            ), f"{cls.__name__}.{name}: {hint}"
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
+def test_presets_are_valid(preset):
+    if not preset.exists():
+        pytest.skip(f"{preset.name} not written yet")
+    config = cfg.load_config(preset)
+    for name in cfg.SECTIONS:
+        cfg.load_section(name, params=cfg.job_section(config, name))
+
+
+# --------------------------------------------------------------------------------------------------
+# errors name the key, the value and what was expected
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"representation": {"epochz": 3}}, ["representation.epochz", "did you mean 'epochs'"]),
+        ({"represntation": {}}, ["represntation", "did you mean 'representation'"]),
+        ({"representation": {"epochs": "ten"}}, ["representation.epochs", "'ten'", "integer"]),
+        ({"representation": {"epochs": 0}}, ["representation.epochs", "0", ">= 1"]),
+        ({"representation": {"batch_size": 2}}, ["representation.batch_size", ">= 3"]),
+        (
+            {"representation": {"bn_mode": "batchstats"}},
+            ["representation.bn_mode", "'batch_stats'"],
+        ),
+        ({"representation": {"models": ["btcvae", "gan"]}}, ["representation.models.1", "'gan'"]),
+        ({"representation": {"dropout_rate": 1.0}}, ["representation.dropout_rate", "< 1"]),
+        (
+            {"representation": {"beta_by_dataset": {"x": -1}}},
+            ["representation.beta_by_dataset.x", ">= 0"],
+        ),
+        ({"generator": {"learning_rate": 0}}, ["generator.learning_rate", "> 0"]),
+        ({"generator": {"codes": []}}, ["generator.codes", "non-empty"]),
+        ({"seeds": [0, 0]}, ["seeds", "non-unique"]),
+        ({"seeds": [-1]}, ["seeds.0", ">= 0"]),
+    ],
+)
+def test_bad_values_fail_naming_key_value_and_expectation(config, expected):
+    with pytest.raises(cfg.ConfigError) as info:
+        cfg.validate(config, cfg.load_schema(), source="test.yaml")
+    message = str(info.value)
+    assert "test.yaml" in message
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_all_problems_are_reported_at_once():
+    bad = {"representation": {"epochs": 0, "latent_dim": "x"}, "generator": {"n_critic": 0}}
+    with pytest.raises(cfg.ConfigError) as info:
+        cfg.validate(bad, cfg.load_schema(), source="x")
+    assert str(info.value).count("\n  - ") == 3
+
+
+def test_missing_config_file_names_the_file(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(FileNotFoundError, match=r"nope\.yaml"):
+        cfg.load_config(missing)
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("representation: {epochs: [\n")
+    with pytest.raises(cfg.ConfigError, match=r"broken\.yaml"):
+        cfg.load_config(path)
+
+
+def test_yaml_that_is_not_a_mapping_is_rejected(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(cfg.ConfigError, match=r"list\.yaml.*mapping"):
+        cfg.load_config(path)
+
+
+# --------------------------------------------------------------------------------------------------
+# defaults, merging and job sections
+
+
+def test_defaults_fill_nested_sections_without_touching_given_values():
+    filled = cfg.validate({"representation": {"epochs": 7}}, cfg.load_schema(), source="x")
+    assert filled["representation"]["epochs"] == 7
+    assert filled["representation"]["latent_dim"] == 10
+    assert filled["generator"]["n_critic"] == 5
+    assert filled["seeds"] == [0]
+
+
+def test_later_config_files_override_earlier_ones_recursively(tmp_path):
+    base = tmp_path / "base.yaml"
+    override = tmp_path / "override.yaml"
+    base.write_text(yaml.safe_dump({"representation": {"epochs": 3, "latent_dim": 4}}))
+    override.write_text(yaml.safe_dump({"representation": {"epochs": 5}}))
+    merged = cfg.load_config(base, override)
+    assert merged["representation"]["epochs"] == 5
+    assert merged["representation"]["latent_dim"] == 4
+
+
+def test_job_section_drops_job_selectors_and_resolves_dataset_overrides():
+    config = cfg.validate(
+        {"representation": {"beta": 100, "beta_by_dataset": {"simulated/linear": 10}}},
+        cfg.load_schema(),
+        source="x",
+    )
+    linear = cfg.job_section(config, "representation", dataset="simulated/linear")
+    other = cfg.job_section(config, "representation", dataset="tabula_muris/heart")
+    assert "models" not in linear
+    assert "beta_by_dataset" not in linear
+    assert linear["beta"] == 10
+    assert other["beta"] == 100
+    # the job's section is itself a valid section
+    assert cfg.load_section("representation", params=linear).beta == 10
+
+
+def test_dump_params_is_stable_under_key_order():
+    assert cfg.dump_params({"b": 1, "a": [1, 2]}) == cfg.dump_params({"a": [1, 2], "b": 1})
+
+
+def test_frozen_mapping_is_hashable_and_compares_like_a_dict():
+    a = cfg.FrozenMapping({"x": 1, "y": 2})
+    b = cfg.FrozenMapping({"y": 2, "x": 1})
+    assert a == b == {"x": 1, "y": 2}
+    assert hash(a) == hash(b)
+    assert {a: "ok"}[b] == "ok"
