@@ -1,0 +1,1 @@
+"""Prediction of unseen combinations and latent traversals."""
