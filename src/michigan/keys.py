@@ -31,3 +31,9 @@ CODE_SAMPLE = "X_code_sample"  # one posterior sample per cell
 # uns
 RUN_INFO = "michigan_run"
 PREPROCESSING = "michigan_preprocessing"  # parameters and counts of the shared recipe
+
+# uns: simulations
+SPLAT_PARAMS = "splat_params"  # SplatParams.to_dict() of a Splat simulation (snake_case names)
+SIMULATION_BACKEND = "simulation_backend"  # {"backend": "native" | "splatter", "version": ...}
+SCREEN_PARAMS = "screen_params"  # ScreenParams.to_dict() of a simulated perturbation screen
+INTERACTING_CONDITIONS = "interacting_conditions"  # ground truth: "<cell_type>-<drug>" with interaction
