@@ -1,0 +1,1 @@
+"""Results next to the paper's: published values, comparison tables and figures."""

@@ -1,0 +1,71 @@
+"""Tables of our results beside the paper's: mean ± 95 % confidence interval over seeds, and the difference."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from michigan.report.paper import TABLES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+KEYS = ["dataset", "model", "metric"]
+
+
+def summarise_over_seeds(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
+    """Mean and 95 % t-interval half-width of each ``(dataset, model, metric)`` over seeds.
+
+    Parameters
+    ----------
+    records
+        One mapping per measured value with keys ``dataset``, ``model``, ``metric``, ``seed``, ``value``.
+
+    Returns
+    -------
+    One row per ``(dataset, model, metric)`` with ``mean``, ``ci95`` (half-width
+    t_{0.975, n-1} · sd / √n; NaN with a single seed) and ``n_seeds``.
+    """
+    frame = pd.DataFrame(list(records), columns=[*KEYS, "seed", "value"])
+    if frame.empty:
+        return pd.DataFrame(columns=[*KEYS, "mean", "ci95", "n_seeds"])
+    grouped = frame.groupby(KEYS, sort=True)["value"]
+    summary = grouped.agg(mean="mean", sd="std", n_seeds="count").reset_index()
+    n = summary["n_seeds"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+        summary["ci95"] = np.where(n > 1, t * summary["sd"] / np.sqrt(n), np.nan)
+    return summary.drop(columns="sd")[[*KEYS, "mean", "ci95", "n_seeds"]]
+
+
+def compare_with_paper(summary: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Join our summary with the paper's values of ``table`` (``table1``, ``table2`` or ``table3``).
+
+    Every paper entry appears, with NaN where we have no value; our extra rows (models or metrics the
+    paper did not report for that table) are left out. ``difference`` = ours − paper.
+    """
+    if table not in TABLES:
+        msg = f"unknown paper table {table!r}; known: {sorted(TABLES)}"
+        raise KeyError(msg)
+    paper = pd.DataFrame(
+        [(*key, value) for key, value in TABLES[table].items()], columns=[*KEYS, "paper"]
+    )
+    merged = paper.merge(summary, on=KEYS, how="left")
+    merged["difference"] = merged["mean"] - merged["paper"]
+    return merged[[*KEYS, "mean", "ci95", "n_seeds", "paper", "difference"]]
+
+
+def to_markdown(frame: pd.DataFrame) -> str:
+    """Render a comparison table as Markdown, ``mean ± ci`` in one column."""
+    shown = frame.copy()
+    shown["ours"] = [
+        "–" if pd.isna(m) else (f"{m:.3f}" if pd.isna(c) else f"{m:.3f} ± {c:.3f}")
+        for m, c in zip(shown["mean"], shown["ci95"], strict=True)
+    ]
+    shown["difference"] = [("–" if pd.isna(d) else f"{d:+.3f}") for d in shown["difference"]]
+    shown["n_seeds"] = shown["n_seeds"].fillna(0).astype(int)
+    columns = [*KEYS, "ours", "n_seeds", "paper", "difference"]
+    return shown[columns].to_markdown(index=False, floatfmt=".3f")
