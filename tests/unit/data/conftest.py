@@ -1,0 +1,104 @@
+"""Fixtures of the data tests: fixture folders and a local HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TEST_DATA = Path(__file__).resolve().parents[2] / "data"
+SCIPLEX_DIR = TEST_DATA / "sciplex"
+TABULA_MURIS_DIR = TEST_DATA / "tabula_muris"
+
+
+@dataclass
+class ServerState:
+    """What the test server serves and what it saw."""
+
+    payload: bytes
+    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
+    dropped: set[str] = field(default_factory=set)  # paths whose first answer was cut short
+    failed: set[str] = field(default_factory=set)  # paths that already answered 503 once
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves one payload under several behaviours chosen by the URL path.
+
+    ``/range``: honours ``Range``. ``/drop``: the first answer stops after half the body, later
+    answers honour ``Range``. ``/drop-norange``: drops the first answer and ignores ``Range``.
+    ``/flaky``: 503 once, then like ``/range``. Anything else: 404.
+    """
+
+    state: ServerState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:  # keep the test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        state = self.state
+        range_header = self.headers.get("Range")
+        state.requests.append((self.path, range_header))
+        payload = state.payload
+        if self.path not in {"/range", "/drop", "/drop-norange", "/flaky"}:
+            self.send_error(404)
+            return
+        if self.path == "/flaky" and self.path not in state.failed:
+            state.failed.add(self.path)
+            self.send_error(503)
+            return
+        honour_range = self.path != "/drop-norange"
+        start = 0
+        match = re.fullmatch(r"bytes=(\d+)-", range_header or "")
+        if honour_range and match:
+            start = int(match.group(1))
+            if start >= len(payload):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(payload)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(payload) - 1}/{len(payload)}")
+        else:
+            self.send_response(200)
+        body = payload[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.path.startswith("/drop") and self.path not in state.dropped:
+            state.dropped.add(self.path)
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+@dataclass
+class LocalServer:
+    """Base URL and state of the running test server."""
+
+    url: str
+    state: ServerState
+
+
+@pytest.fixture
+def http_server():
+    """A threaded HTTP server on 127.0.0.1 serving 300 kB of seeded random bytes."""
+    payload = np.random.default_rng(7).integers(0, 256, size=300_000, dtype=np.uint8).tobytes()
+    state = ServerState(payload=payload)
+    handler = type("Handler", (_Handler,), {"state": state})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield LocalServer(url=f"http://127.0.0.1:{server.server_address[1]}", state=state)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
