@@ -5,6 +5,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -41,10 +42,17 @@ class ThrottledProgress:
 
 
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far, in MiB (``getrusage`` ``ru_maxrss``).
+    """Peak resident memory of this process so far, in MiB.
 
-    Linux reports ``ru_maxrss`` in KiB, macOS in bytes.
+    Linux: ``VmHWM`` of ``/proc/self/status``, the high-water mark of this process image only
+    (``getrusage``'s ``ru_maxrss`` also counts the parent's memory at ``fork``). Elsewhere:
+    ``ru_maxrss`` (KiB on Linux, bytes on macOS).
     """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="ascii", errors="replace").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     scale = 1 / 2**20 if sys.platform == "darwin" else 1 / 2**10
     return peak * scale
