@@ -347,6 +347,7 @@ class GeneratorConfig:
     representation: str
     noise_dim: int
     wgan_noise_dim: int
+    info_code_dim: int
     generator_hidden: tuple[int, ...]
     critic_hidden: tuple[int, ...]
     epochs: int
