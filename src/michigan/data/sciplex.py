@@ -175,15 +175,40 @@ def design_mask(pdata: pd.DataFrame, selection: SciPlexSelection) -> np.ndarray:
     vehicle = parse_r_logical(pdata["vehicle"])
     treated = pdata["catalog_number"].isin(selection.drugs).to_numpy() & ~vehicle
     mask = treated | (vehicle if selection.keep_vehicle else False)
-    mask &= pdata["cell_type"].isin(selection.cell_types).to_numpy()
+    return mask & _population_mask(pdata, selection)
+
+
+def _population_mask(pdata: pd.DataFrame, selection: SciPlexSelection) -> np.ndarray:
+    """Cells of the selected cell types and time points, whatever their treatment."""
     hours = pd.to_numeric(pdata["time_point"], errors="coerce")
-    mask &= hours.isin(selection.time_points).to_numpy()
-    return mask
+    return (
+        pdata["cell_type"].isin(selection.cell_types).to_numpy()
+        & hours.isin(selection.time_points).to_numpy()
+    )
+
+
+@dataclass(frozen=True)
+class PDataSelection:
+    """The result of :func:`select_pdata`.
+
+    Attributes
+    ----------
+    cells
+        The kept rows: column ``cell_position`` (0-based row in the cell annotations), ``barcode``
+        and the pData columns of :data:`PDATA_OBS_COLUMNS`.
+    drug_counts
+        Cells per (``cell_type``, ``drug``, ``pathway``) over **every** drug, counting treated
+        cells of the selected cell types and time points that pass the hash QC; the input of
+        :func:`pick_drug_per_pathway`.
+    """
+
+    cells: pd.DataFrame
+    drug_counts: pd.DataFrame
 
 
 def select_pdata(
     pdata_path: Path, *, barcodes: pd.Series, selection: SciPlexSelection
-) -> pd.DataFrame:
+) -> PDataSelection:
     """Stream ``pData``, check its rows against the cell annotations and keep the selected cells.
 
     Parameters
@@ -197,9 +222,8 @@ def select_pdata(
 
     Returns
     -------
-    pandas.DataFrame
-        The kept rows with column ``cell_position`` (0-based row in the cell annotations) and the
-        pData columns of :data:`PDATA_OBS_COLUMNS`.
+    PDataSelection
+        The kept rows and the per-drug cell counts.
 
     Raises
     ------
@@ -210,6 +234,7 @@ def select_pdata(
     columns = tuple(PDATA_OBS_COLUMNS) + (HASH_QC_COLUMNS if selection.hash_qc else ())
     barcode_array = barcodes.to_numpy()
     kept: list[pd.DataFrame] = []
+    counts: list[pd.Series] = []
     start = n_design = n_kept = 0
     for chunk in iter_pdata(pdata_path, columns=columns):
         stop = start + len(chunk)
@@ -217,22 +242,29 @@ def select_pdata(
         if stop > len(barcode_array) or not np.array_equal(chunk["barcode"].to_numpy(), expected):
             msg = _alignment_message(pdata_path, chunk["barcode"].to_numpy(), expected, start)
             raise ValueError(msg)
-        design = design_mask(chunk, selection)
-        keep = (
-            design
-            & hash_qc_mask(
+        passed = (
+            hash_qc_mask(
                 chunk,
                 min_hash_umis=selection.min_hash_umis,
                 min_hash_ratio=selection.min_hash_ratio,
             )
             if selection.hash_qc
-            else design
+            else np.ones(len(chunk), dtype=bool)
         )
+        design = design_mask(chunk, selection)
+        keep = design & passed
         n_design += int(design.sum())
         n_kept += int(keep.sum())
         part = chunk.loc[keep, ["barcode", *PDATA_OBS_COLUMNS]].copy()
         part.insert(0, "cell_position", np.flatnonzero(keep) + start)
         kept.append(part)
+        treated = passed & _population_mask(chunk, selection) & ~parse_r_logical(chunk["vehicle"])
+        counts.append(
+            chunk.loc[treated]
+            .assign(pathway=chunk.loc[treated, "pathway"].fillna("").map(normalize_whitespace))
+            .groupby(["cell_type", "catalog_number", "pathway"])
+            .size()
+        )
         start = stop
     if start != len(barcode_array):
         msg = (
@@ -248,7 +280,50 @@ def select_pdata(
         n_kept,
         "on" if selection.hash_qc else "off",
     )
-    return pd.concat(kept, ignore_index=True)
+    drug_counts = (
+        pd.concat(counts)
+        .groupby(level=[0, 1, 2])
+        .sum()
+        .rename("n_cells")
+        .rename_axis([keys.CELL_TYPE, keys.DRUG, keys.PATHWAY])
+        .reset_index()
+    )
+    return PDataSelection(cells=pd.concat(kept, ignore_index=True), drug_counts=drug_counts)
+
+
+def pick_drug_per_pathway(
+    drug_counts: pd.DataFrame, *, cell_types: tuple[str, ...] = TABLE_S1_CELL_TYPES
+) -> pd.DataFrame:
+    """The paper's drug choice: per pathway shared by all cell types, the drug with most cells.
+
+    Yu & Welch (2021) chose "the drug with the most cells" in each of the pathways common to the
+    three cell types. Here a pathway is common when every cell type has a treated cell in it, and
+    a drug's cells are summed over cell types, doses and time points; ties go to the lower
+    catalog number.
+
+    Parameters
+    ----------
+    drug_counts
+        Columns ``cell_type``, ``drug``, ``pathway``, ``n_cells`` (:attr:`PDataSelection.drug_counts`).
+    cell_types
+        The cell types a pathway must be shared by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``pathway``, ``drug``, ``n_cells`` (summed over cell types), one row per common
+        pathway, sorted by pathway.
+    """
+    counts = drug_counts[drug_counts[keys.CELL_TYPE].isin(cell_types)]
+    per_pathway = counts.groupby(keys.PATHWAY)[keys.CELL_TYPE].nunique()
+    common = per_pathway.index[per_pathway == len(cell_types)]
+    totals = (
+        counts[counts[keys.PATHWAY].isin(common)]
+        .groupby([keys.PATHWAY, keys.DRUG], as_index=False)["n_cells"]
+        .sum()
+        .sort_values([keys.PATHWAY, "n_cells", keys.DRUG], ascending=[True, False, True])
+    )
+    return totals.drop_duplicates(keys.PATHWAY).reset_index(drop=True)
 
 
 def _alignment_message(path: Path, found: np.ndarray, expected: np.ndarray, start: int) -> str:
@@ -324,7 +399,10 @@ def read_sciplex3(
     warn_paper_typos(selection.drugs)
     gene_table = read_gene_annotations(genes)
     cell_table = read_cell_annotations(cells)
-    chosen = select_pdata(pdata, barcodes=cell_table["barcode"], selection=selection)
+    selected = select_pdata(pdata, barcodes=cell_table["barcode"], selection=selection)
+    chosen = selected.cells
+    rule = pick_drug_per_pathway(selected.drug_counts, cell_types=selection.cell_types)
+    _log_rule_disagreements(rule, selection.drugs)
     _require_present(chosen, "cell_type", selection.cell_types, pdata)
     _require_present(chosen, "catalog_number", selection.drugs, pdata)
     keep_genes = np.flatnonzero(
@@ -343,7 +421,10 @@ def read_sciplex3(
     )
     adata = ad.AnnData(X=counts, obs=_obs_table(chosen), var=_var_table(gene_table, keep_genes))
     adata.uns[SELECTION_UNS_KEY] = {
-        k: list(v) if isinstance(v, tuple) else v for k, v in asdict(selection).items()
+        **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(selection).items()},
+        # lists, not a mapping: pathway names such as "JAK/STAT" cannot be HDF5 keys
+        "rule_pathways": rule[keys.PATHWAY].tolist(),
+        "rule_drugs": rule[keys.DRUG].tolist(),
     }
     logger.info(
         "sci-Plex 3 subset: %d cells x %d genes (%d vehicle cells); peak RSS %.0f MiB",
@@ -353,6 +434,24 @@ def read_sciplex3(
         peak_rss_mib(),
     )
     return adata
+
+
+def _log_rule_disagreements(rule: pd.DataFrame, drugs: tuple[str, ...]) -> None:
+    """Report where the paper's rule, applied to these data, picks other drugs than the selection."""
+    picked = set(rule[keys.DRUG])
+    extra, missing = sorted(set(drugs) - picked), sorted(picked - set(drugs))
+    if extra or missing:
+        logger.warning(
+            "the most-cells-per-pathway rule on these data picks %d drugs; the selection differs: "
+            "selected but not picked %s, picked but not selected %s",
+            len(rule),
+            extra,
+            missing,
+        )
+    else:
+        logger.info(
+            "the most-cells-per-pathway rule picks exactly the selected %d drugs", len(rule)
+        )
 
 
 def _require_present(table: pd.DataFrame, column: str, wanted: tuple[str, ...], path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import logging
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,6 +17,7 @@ from michigan.data.sciplex import (
     design_mask,
     hash_qc_mask,
     parse_r_logical,
+    pick_drug_per_pathway,
     read_sciplex3,
     select_pdata,
 )
@@ -186,8 +188,10 @@ def test_bad_triplet_files_are_named(tmp_path, text, message):
     assert str(path) in str(info.value)
 
 
-def test_read_sciplex3_builds_the_subset():
+def test_read_sciplex3_builds_the_subset(tmp_path):
     adata = read_sciplex3(MATRIX, GENES, CELLS, PDATA, selection=SELECTION)
+    adata.write_h5ad(tmp_path / "sciplex.h5ad")  # every slot is storable
+    adata = ad.read_h5ad(tmp_path / "sciplex.h5ad")
     assert adata.obs_names.tolist() == [barcode(j) for j in KEPT_CELLS]
     assert adata.obs["cell_idx"].tolist() == KEPT_CELLS
     # human genes only, in file order; the mouse rows 6 and 7 are gone
@@ -250,3 +254,53 @@ def test_selection_rejects_repeats():
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="sci-Plex UMI count matrix"):
         read_sciplex3(tmp_path / "absent.gz", GENES, CELLS, PDATA, selection=SELECTION)
+
+
+def test_drug_counts_cover_every_drug_after_qc():
+    barcodes = read_cell_annotations(CELLS)["barcode"]
+    counts = select_pdata(PDATA, barcodes=barcodes, selection=SELECTION).drug_counts
+    table = {(r.cell_type, r.drug): r.n_cells for r in counts.itertuples()}
+    # treated, QC-passing cells of any drug; vehicles (7, 15) and QC failures (10-13) not counted
+    assert table == {
+        ("A549", "S1628"): 2,
+        ("A549", "S1180"): 1,
+        ("K562", "S1096"): 1,
+        ("K562", "S1007"): 1,
+        ("MCF7", "S7259"): 2,
+        ("MCF7", "S1262"): 1,
+        ("MCF7", "S1261"): 1,
+    }
+    assert set(counts[keys.PATHWAY]) >= {"Stem Cells & Wnt", "Proteases"}
+
+
+def test_pick_drug_per_pathway():
+    counts = pd.DataFrame(
+        [
+            ("A", "d1", "P", 5),
+            ("B", "d1", "P", 1),
+            ("A", "d2", "P", 2),
+            ("B", "d2", "P", 3),  # d1: 6 cells, d2: 5 cells -> d1
+            ("A", "d3", "Q", 4),
+            ("B", "d4", "Q", 4),  # Q shared through two drugs; tie 4 vs 4 -> lower name d3
+            ("A", "d5", "R", 9),  # R only in A: not common
+            ("C", "d6", "R", 9),  # cell type outside the selection
+        ],
+        columns=[keys.CELL_TYPE, keys.DRUG, keys.PATHWAY, "n_cells"],
+    )
+    picks = pick_drug_per_pathway(counts, cell_types=("A", "B"))
+    assert picks.to_dict("list") == {
+        keys.PATHWAY: ["P", "Q"],
+        keys.DRUG: ["d1", "d3"],
+        "n_cells": [6, 4],
+    }
+
+
+def test_rule_disagreement_is_logged(caplog):
+    caplog.set_level(logging.WARNING)
+    selection = SciPlexSelection(cell_types=("MCF7",), drugs=("S7259", "S1261"))
+    adata = read_sciplex3(MATRIX, GENES, CELLS, PDATA, selection=selection)
+    # MCF7 pathways: JAK/STAT (S7259), Proteases (S1262), Neuronal Signaling (S1261)
+    record = adata.uns["sciplex_selection"]
+    assert record["rule_pathways"] == ["JAK/STAT", "Neuronal Signaling", "Proteases"]
+    assert record["rule_drugs"] == ["S7259", "S1261", "S1262"]
+    assert "picked but not selected ['S1262']" in caplog.text

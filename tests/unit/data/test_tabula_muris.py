@@ -138,6 +138,7 @@ def test_heart_is_a_row_subset_of_the_whole_preprocessed_data(tmp_path):
         params=PreprocessParams(min_genes=1, min_cells=1, n_top_genes=4),
     )
     heart = subset_cells(whole, key=keys.TISSUE, values=["Heart"])
+    heart.write_h5ad(tmp_path / "heart.h5ad")  # every slot (obs categoricals, uns record) storable
     assert heart.n_obs == 4
     assert heart.var_names.tolist() == whole.var_names.tolist()  # genes chosen on the whole data
     np.testing.assert_array_equal(heart.X, whole[whole.obs[keys.TISSUE] == "Heart"].X)
