@@ -7,7 +7,10 @@ import io
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
+
+    import pandas as pd
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -35,3 +38,29 @@ def open_text(path: Path) -> io.TextIOBase:
     if is_gzip(path):
         return gzip.open(path, "rt", encoding="utf-8", newline="")  # type: ignore[return-value]
     return path.open("r", encoding="utf-8", newline="")  # type: ignore[return-value]
+
+
+def parsed_chunks(
+    reader: Iterable[pd.DataFrame], *, source: str, expected: str
+) -> Iterator[pd.DataFrame]:
+    """Iterate a pandas chunk reader; a parse failure becomes a ValueError naming ``source``.
+
+    Parameters
+    ----------
+    reader
+        ``pandas.read_csv(..., chunksize=n)``.
+    source
+        The file (and member) being read, for the message.
+    expected
+        What a valid line looks like, for the message.
+    """
+    chunks = iter(reader)
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except (ValueError, TypeError) as exc:  # pandas.errors.ParserError is a ValueError
+            msg = f"{source}: {expected} ({exc})"
+            raise ValueError(msg) from exc
+        yield chunk

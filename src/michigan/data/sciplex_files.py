@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from michigan.data._files import open_binary, open_text, require_file
+from michigan.data._files import open_binary, open_text, parsed_chunks, require_file
 from michigan.data._reporting import ThrottledProgress, peak_rss_mib
 from michigan.progress import Progress
 
@@ -323,19 +323,8 @@ def _triplet_chunks(stream: BinaryIO, *, path: Path, chunk_lines: int) -> Iterat
         index_col=False,
         chunksize=chunk_lines,
     )
-    n_lines = 0
-    while True:
-        try:
-            chunk = next(reader)
-        except StopIteration:
-            return
-        except (ValueError, pd.errors.ParserError) as exc:
-            msg = (
-                f"UMI matrix {path}: after line {n_lines}, expected three whitespace-separated "
-                f"integers 'gene_idx cell_idx count' per line ({exc})"
-            )
-            raise ValueError(msg) from exc
-        n_lines += len(chunk)
+    expected = "expected three whitespace-separated integers 'gene_idx cell_idx count' per line"
+    for chunk in parsed_chunks(reader, source=f"UMI matrix {path}", expected=expected):
         yield chunk.to_numpy()
 
 

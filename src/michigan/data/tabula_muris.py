@@ -33,7 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from michigan import keys
-from michigan.data._files import require_file
+from michigan.data._files import parsed_chunks, require_file
 from michigan.data._reporting import peak_rss_mib
 
 if TYPE_CHECKING:
@@ -206,20 +206,18 @@ def read_counts_csv(
         header=None,
         usecols=[0, *wanted],
         dtype={0: str, **dict.fromkeys(wanted, np.float32)},
+        keep_default_na=False,  # a gene symbol is never a missing value
         chunksize=chunk_genes,
     )
-    try:
-        for chunk in reader:
-            chunk = chunk[~chunk[0].str.startswith(ERCC_PREFIX)]
-            values = chunk[wanted].to_numpy(dtype=np.float32)
-            if not np.isfinite(values).all() or (values < 0).any():
-                msg = f"{source}: counts must be finite and non-negative"
-                raise ValueError(msg)
-            genes.extend(chunk[0].tolist())
-            blocks.append(sp.csr_matrix(values))
-    except (pd.errors.ParserError, TypeError) as exc:
-        msg = f"{source}: could not parse the counts as numbers ({exc})"
-        raise ValueError(msg) from exc
+    expected = "expected a gene symbol then one read count per cell on every row"
+    for chunk in parsed_chunks(reader, source=source, expected=expected):
+        chunk = chunk[~chunk[0].str.startswith(ERCC_PREFIX)]
+        values = chunk[wanted].to_numpy(dtype=np.float32)
+        if not np.isfinite(values).all() or (values < 0).any():
+            msg = f"{source}: counts must be finite and non-negative"
+            raise ValueError(msg)
+        genes.extend(chunk[0].tolist())
+        blocks.append(sp.csr_matrix(values))
     counts = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, len(wanted)))
     return genes, kept_cells, counts.T.tocsr()
 

@@ -142,3 +142,16 @@ def test_heart_is_a_row_subset_of_the_whole_preprocessed_data(tmp_path):
     assert heart.n_obs == 4
     assert heart.var_names.tolist() == whole.var_names.tolist()  # genes chosen on the whole data
     np.testing.assert_array_equal(heart.X, whole[whole.obs[keys.TISSUE] == "Heart"].X)
+
+
+def test_non_numeric_count_names_the_file(tmp_path):
+    folder = tmp_path / "FACS"
+    with zipfile.ZipFile(ZIP) as archive:
+        archive.extractall(tmp_path)
+    fat = folder / "Fat-counts.csv"
+    lines = fat.read_text().splitlines()
+    gene, _, rest = lines[3].split(",", 2)
+    lines[3] = f"{gene},many,{rest}"  # column of an annotated cell (A1...3_38_F)
+    fat.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"Fat-counts\.csv: expected a gene symbol then one read"):
+        read_tabula_muris_facs(folder, ANNOTATIONS)
