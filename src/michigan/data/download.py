@@ -23,6 +23,7 @@ from michigan.data.checksums import ChecksumMismatchError, record_path, verify_f
 from michigan.progress import Progress
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from michigan.data.sources import RemoteFile
@@ -168,6 +169,56 @@ def fetch(
     part.replace(dest)
     logger.info("downloaded %s (%d bytes) to %s", remote.name, dest.stat().st_size, dest)
     return dest
+
+
+def fetch_dataset(
+    files: Mapping[str, RemoteFile],
+    directory: Path,
+    *,
+    local_paths: Mapping[str, Path] | None = None,
+    offline: bool = False,
+    policy: RetryPolicy | None = None,
+) -> dict[str, Path]:
+    """Fetch or verify every file of a dataset; return the path of each role.
+
+    Parameters
+    ----------
+    files
+        The dataset's files by role, e.g. :data:`michigan.data.sources.SCIPLEX3`.
+    directory
+        Where downloads go (``<directory>/<file name>``), e.g. ``resources/sciplex3``.
+    local_paths
+        Roles the user already holds elsewhere: these files are only verified where they are and
+        never downloaded (a missing one is an error).
+    offline
+        Download nothing; every file must already be in ``directory`` or in ``local_paths``.
+    policy
+        Retry settings for the downloads.
+
+    Returns
+    -------
+    dict
+        Role → verified path.
+
+    Raises
+    ------
+    KeyError
+        If ``local_paths`` names a role the dataset does not have.
+    FileNotFoundError, DownloadError, ChecksumMismatchError
+        As :func:`fetch`; the first failing file stops the loop.
+    """
+    local_paths = dict(local_paths or {})
+    unknown = sorted(set(local_paths) - set(files))
+    if unknown:
+        msg = f"local paths given for unknown roles {unknown}; the dataset's roles are {sorted(files)}"
+        raise KeyError(msg)
+    paths = {}
+    for role, remote in files.items():
+        if role in local_paths:
+            paths[role] = fetch(remote, local_paths[role], offline=True)
+        else:
+            paths[role] = fetch(remote, directory / remote.name, offline=offline, policy=policy)
+    return paths
 
 
 def _download_with_retries(

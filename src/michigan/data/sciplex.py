@@ -26,7 +26,7 @@ import pandas as pd
 
 from michigan import keys
 from michigan.data._files import require_file
-from michigan.data._reporting import peak_rss_mib
+from michigan.data._reporting import ThrottledProgress, peak_rss_mib
 from michigan.data.sciplex_files import (
     iter_pdata,
     read_cell_annotations,
@@ -34,6 +34,7 @@ from michigan.data.sciplex_files import (
     read_umi_triplets,
 )
 from michigan.data.table_s1 import TABLE_S1_CELL_TYPES, table_s1_drugs, warn_paper_typos
+from michigan.progress import Progress
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -207,7 +208,11 @@ class PDataSelection:
 
 
 def select_pdata(
-    pdata_path: Path, *, barcodes: pd.Series, selection: SciPlexSelection
+    pdata_path: Path,
+    *,
+    barcodes: pd.Series,
+    selection: SciPlexSelection,
+    progress_interval_s: float = 30.0,
 ) -> PDataSelection:
     """Stream ``pData``, check its rows against the cell annotations and keep the selected cells.
 
@@ -219,6 +224,8 @@ def select_pdata(
         Barcodes of the cell annotation file, in its order (``cell_idx`` j is ``barcodes[j - 1]``).
     selection
         What to keep.
+    progress_interval_s
+        Seconds between progress lines (rows read, rate, ETA).
 
     Returns
     -------
@@ -236,6 +243,10 @@ def select_pdata(
     kept: list[pd.DataFrame] = []
     counts: list[pd.Series] = []
     start = n_design = n_kept = 0
+    progress = ThrottledProgress(
+        Progress(len(barcode_array), desc="pData rows", unit="rows", logger=logger),
+        interval_s=progress_interval_s,
+    )
     for chunk in iter_pdata(pdata_path, columns=columns):
         stop = start + len(chunk)
         expected = barcode_array[start:stop]
@@ -266,6 +277,7 @@ def select_pdata(
             .size()
         )
         start = stop
+        progress.update(start)
     if start != len(barcode_array):
         msg = (
             f"pData file {pdata_path} has {start} rows but the cell annotation file has "

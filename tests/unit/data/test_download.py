@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from michigan.data.checksums import ChecksumMismatchError, record_path
-from michigan.data.download import DownloadError, RetryPolicy, fetch
+from michigan.data.download import DownloadError, RetryPolicy, fetch, fetch_dataset
 from michigan.data.sources import DATASET_FILES, RemoteFile, remote_file
 
 FAST = RetryPolicy(retries=3, timeout_s=5.0, backoff_s=0.0)
@@ -170,3 +170,34 @@ def test_source_tables_are_complete():
         remote_file("sciplex3", "nope")
     with pytest.raises(KeyError, match="downloadable datasets"):
         remote_file("nope", "matrix")
+
+
+def test_fetch_dataset_mixes_downloads_and_local_copies(http_server, tmp_path):
+    files = {
+        "matrix": remote(f"{http_server.url}/range"),
+        "genes": RemoteFile(
+            name="genes.txt",
+            url="https://unreachable.invalid/genes.txt",
+            size=None,
+            sha256=None,
+            sha256_trusted=False,
+            provenance="test",
+        ),
+    }
+    mine = tmp_path / "elsewhere" / "my_genes.txt"
+    mine.parent.mkdir()
+    mine.write_text("id gene_short_name\n")
+    paths = fetch_dataset(files, tmp_path / "resources", local_paths={"genes": mine}, policy=FAST)
+    assert paths == {"matrix": tmp_path / "resources" / "blob.bin", "genes": mine}
+    assert paths["matrix"].read_bytes() == http_server.state.payload
+    assert record_path(mine).exists()  # the local copy is verified (and recorded) in place
+
+
+def test_fetch_dataset_offline_and_unknown_roles(tmp_path):
+    files = {"matrix": remote("https://example.org/blob.bin")}
+    with pytest.raises(FileNotFoundError, match=r"https://example\.org/blob\.bin"):
+        fetch_dataset(files, tmp_path, offline=True)
+    with pytest.raises(KeyError, match="unknown roles \\['pdata'\\]"):
+        fetch_dataset(files, tmp_path, local_paths={"pdata": tmp_path / "p"})
+    with pytest.raises(FileNotFoundError, match="downloads are off"):
+        fetch_dataset(files, tmp_path, local_paths={"matrix": tmp_path / "absent.gz"})
