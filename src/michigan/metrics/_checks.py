@@ -67,9 +67,17 @@ def encode_factors(factors: ArrayLike, name: str = "factors") -> np.ndarray:
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         msg = f"{name} must be a non-empty matrix [cells, factors]; got shape {arr.shape}"
         raise ValueError(msg)
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        msg = f"{name} contains NaN or inf; every cell needs a level for every factor"
-        raise ValueError(msg)
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            msg = f"{name} contains NaN or inf; every cell needs a level for every factor"
+            raise ValueError(msg)
+        fractional = np.flatnonzero((arr != np.round(arr)).any(axis=0))
+        if fractional.size:
+            msg = (
+                f"{name} column {fractional[0]} has non-integer values: a continuous factor "
+                "must be binned into levels first (e.g. library size into quartiles)"
+            )
+            raise ValueError(msg)
     codes = np.empty(arr.shape, dtype=np.int64)
     for k in range(arr.shape[1]):
         levels, codes[:, k] = np.unique(arr[:, k], return_inverse=True)

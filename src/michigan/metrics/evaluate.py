@@ -111,11 +111,12 @@ def evaluate_disentanglement(
             seed=seed,
             float64=float64,
         )
+        n_used = sum(entropies.level_counts[0])
         for convention in MIG_CONVENTIONS:
             records[f"mig_{convention}"] = _entry(
                 entropies.mig(convention),
-                f"Gaussian-posterior MIG on one posterior sample per cell, at most {max_cells} "
-                f"cells; {_MIG_CONVENTION_TEXT[convention]}",
+                f"Gaussian-posterior MIG on one posterior sample per cell, {n_used} cells; "
+                f"{_MIG_CONVENTION_TEXT[convention]}",
             )
     records["mig_discrete"] = _entry(
         discrete_mig(codes.mean, factors, n_bins=n_bins),
@@ -194,7 +195,8 @@ def evaluate_generator_disentanglement(
         "spearman_gap": _entry(
             spearman_gap(input_codes, inferred),
             f"MichiGAN CorrGap on generator input codes vs factors of generated cells inferred "
-            f"by a {k}-NN classifier on {n_pcs} PCs of the real cells",
+            f"by a {k}-NN classifier on "
+            + ("the genes" if n_pcs is None else f"{n_pcs} PCs of the real cells"),
         )
     }
 

@@ -163,6 +163,10 @@ def test_bad_inputs_raise(perfect_code):
     one_level[:, 1] = 7
     with pytest.raises(ValueError, match="column 1 has a single level"):
         gaussian_mig(z, mu, logsigma, one_level)
+    continuous = factors.astype(float)
+    continuous[:, 2] += 0.5 * np.random.default_rng(0).random(len(continuous))
+    with pytest.raises(ValueError, match="column 2 has non-integer values"):
+        gaussian_mig(z, mu, logsigma, continuous)
     with pytest.raises(ValueError, match="convention='paper'"):
         gaussian_mig(z, mu, logsigma, factors, convention="paper")
     with pytest.raises(ValueError, match="row counts differ"):
