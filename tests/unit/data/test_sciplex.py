@@ -304,3 +304,13 @@ def test_rule_disagreement_is_logged(caplog):
     assert record["rule_pathways"] == ["JAK/STAT", "Neuronal Signaling", "Proteases"]
     assert record["rule_drugs"] == ["S7259", "S1261", "S1262"]
     assert "picked but not selected ['S1262']" in caplog.text
+
+
+def test_uncompressed_triplets_read_the_same(tmp_path):
+    plain = tmp_path / "matrix.txt"
+    with gzip.open(MATRIX, "rb") as handle:
+        plain.write_bytes(handle.read())
+    kwargs = {"keep_cells": np.arange(16), "keep_genes": np.arange(7), "n_cells": 16, "n_genes": 7}
+    np.testing.assert_array_equal(
+        read_umi_triplets(plain, **kwargs).toarray(), read_umi_triplets(MATRIX, **kwargs).toarray()
+    )
