@@ -1,0 +1,303 @@
+"""End-to-end runs on a real SLURM cluster through profiles/slurm.
+
+Start a one-node cluster with fake GPUs first (as root): ``bash .ci/slurm-up.sh``. Where no cluster
+answers, every test here is skipped with the reason. The workflow under test comes from the
+``workflow_case`` fixture: the stand-in workflow in ``slurm_toy/`` now, the pipeline's tiny config
+later (change that one fixture). The failure-reporting test always uses the stand-in, which can
+fail on purpose.
+
+Snakemake runs under ``timeout -s INT``: SIGINT makes a SLURM-executor Snakemake cancel its jobs
+and exit, while SIGTERM would make it wait for them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+pytestmark = pytest.mark.slurm
+
+REPO = Path(__file__).resolve().parents[2]
+PROFILE = REPO / "profiles" / "slurm"
+TOY_DIR = Path(__file__).resolve().parent / "slurm_toy"
+SNAKEMAKE_TIMEOUT_S = 240
+# Snakemake's log line for each submission (snakemake-executor-plugin-slurm 2.8).
+SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.")
+
+
+@dataclass(frozen=True)
+class WorkflowCase:
+    """A workflow that the SLURM test runs, and what it expects of the run.
+
+    Attributes
+    ----------
+    snakefile, configfile
+        Run as ``snakemake --snakefile S --configfile C`` in an empty temporary directory.
+    cluster_rules
+        Every rule that must be submitted to SLURM, once each.
+    gpu_rules
+        The rules that must get a GPU; all other cluster rules must get none.
+    run_records
+        Rule -> its ``run.json`` (relative to the working directory), whose ``host`` block holds
+        ``slurm_job_id`` and ``cuda_visible_devices`` as seen inside the job.
+    compared_outputs
+        Files that must be byte-identical between the SLURM run and a local run.
+    """
+
+    snakefile: Path
+    configfile: Path
+    cluster_rules: frozenset[str]
+    gpu_rules: frozenset[str]
+    run_records: Mapping[str, str]
+    compared_outputs: tuple[str, ...]
+
+
+TOY = WorkflowCase(
+    snakefile=TOY_DIR / "Snakefile",
+    configfile=TOY_DIR / "config.yaml",
+    cluster_rules=frozenset(
+        {"prepare", "train_representation", "train_generator", "evaluate_representation"}
+    ),
+    gpu_rules=frozenset({"train_representation", "train_generator"}),
+    run_records={
+        "prepare": "results/data/run.json",
+        "train_representation": "results/representation/run.json",
+        "train_generator": "results/generator/run.json",
+        "evaluate_representation": "results/representation/evaluate_run.json",
+    },
+    compared_outputs=(
+        "results/data/cells.csv",
+        "results/representation/codes.csv",
+        "results/representation/metrics.json",
+        "results/generator/samples.csv",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SnakemakeRun:
+    """The outcome of one Snakemake run: exit status, merged stdout/stderr, working directory."""
+
+    returncode: int
+    output: str
+    workdir: Path
+
+    def submissions(self) -> dict[str, list[tuple[str, Path]]]:
+        """Rule -> [(SLURM job id, SLURM log path)], from Snakemake's submission lines."""
+        jobs: dict[str, list[tuple[str, Path]]] = {}
+        for job_id, log in SUBMITTED.findall(self.output):
+            rule = Path(log).parent.name.removeprefix("rule_")
+            jobs.setdefault(rule, []).append((job_id, Path(log)))
+        return jobs
+
+    def describe(self) -> str:
+        """Exit status and the end of the output, for assertion messages."""
+        return f"exit status {self.returncode}; output ends with:\n{self.output[-4000:]}"
+
+
+def cluster_problem() -> str | None:
+    """Say why no usable SLURM cluster answers here, or return None when one does."""
+    start_hint = "start one with `bash .ci/slurm-up.sh` (root)"
+    if shutil.which("sinfo") is None:
+        return f"no SLURM client (sinfo is not on PATH); {start_hint}"
+    try:
+        probe = subprocess.run(
+            ["sinfo", "--noheader", "--format=%t %G"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"sinfo did not answer within 30 s; {start_hint}"
+    if probe.returncode != 0:
+        return f"no SLURM controller answers (sinfo: {probe.stderr.strip()}); {start_hint}"
+    nodes = [line.split() for line in probe.stdout.splitlines() if line.strip()]
+    if not any(state.rstrip("*") in {"idle", "mix", "alloc"} for state, _ in nodes):
+        return f"no SLURM node is up (sinfo: {probe.stdout.strip()!r}); {start_hint}"
+    if not any("gpu" in gres for _, gres in nodes):
+        return f"the SLURM cluster declares no GPUs; {start_hint} and FAKE_GPUS >= 1"
+    return None
+
+
+def snakemake_env() -> dict[str, str]:
+    """Environment for Snakemake and, through ``sbatch --export=ALL``, for its jobs."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # set by SLURM inside GPU jobs only; inherited from outside it would reach every job
+        if key not in {"CUDA_VISIBLE_DEVICES", "MICHIGAN_SLURM_GPU_MODEL"}
+    }
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["MICHIGAN_SLURM_STATUS_WAIT"] = "2"
+    env["MICHIGAN_TRAIN_GPUS"] = "1"
+    # The fake GPUs set CUDA_VISIBLE_DEVICES with no device behind it: keep JAX on the CPU.
+    env["JAX_PLATFORMS"] = "cpu"
+    return env
+
+
+def run_snakemake(case: WorkflowCase, workdir: Path, *args: str) -> SnakemakeRun:
+    """Run Snakemake on ``case`` in ``workdir`` (created) with extra arguments ``args``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = [
+        "timeout",
+        "-s",
+        "INT",
+        "-k",
+        "30",
+        str(SNAKEMAKE_TIMEOUT_S),
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(case.snakefile),
+        "--configfile",
+        str(case.configfile),
+        *args,
+    ]
+    done = subprocess.run(
+        command,
+        cwd=workdir,
+        env=snakemake_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    return SnakemakeRun(done.returncode, done.stdout, workdir)
+
+
+def scheduler_history(job_ids: list[str]) -> dict[str, tuple[str, bool]]:
+    """Job id -> (SLURM state, whether it was given a GPU), as SLURM itself records it.
+
+    Reads ``sacct`` (accounting) when it works, else ``squeue --states=all``, which remembers
+    finished jobs for MinJobAge (300 s on the CI cluster).
+    """
+    ids = ",".join(job_ids)
+    sacct = subprocess.run(
+        ["sacct", "-X", "-n", "-P", "-j", ids, "--format=JobIDRaw,State,AllocTRES"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if sacct.returncode == 0:
+        rows = [line.split("|") for line in sacct.stdout.splitlines() if line]
+        return {job: (state.split()[0], "gres/gpu" in tres) for job, state, tres in rows}
+    squeue = subprocess.run(
+        ["squeue", "-h", "--states=all", "-j", ids, "--format=%i|%T|%b"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [line.split("|") for line in squeue.stdout.splitlines() if line]
+    return {job: (state, "gpu" in gres) for job, state, gres in rows}
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster() -> None:
+    """Skip unless a SLURM cluster with GPUs answers."""
+    problem = cluster_problem()
+    if problem is not None:
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="module")
+def workflow_case() -> WorkflowCase:
+    """The workflow under test (switch to the pipeline's tiny config here)."""
+    return TOY
+
+
+@pytest.fixture(scope="module")
+def slurm_run(
+    slurm_cluster: None, workflow_case: WorkflowCase, tmp_path_factory: pytest.TempPathFactory
+) -> SnakemakeRun:
+    """The workflow run through profiles/slurm."""
+    workdir = tmp_path_factory.mktemp("slurm")
+    return run_snakemake(workflow_case, workdir, "--workflow-profile", str(PROFILE))
+
+
+@pytest.fixture(scope="module")
+def local_run(
+    slurm_cluster: None, workflow_case: WorkflowCase, tmp_path_factory: pytest.TempPathFactory
+) -> SnakemakeRun:
+    """The same workflow run locally, without any profile."""
+    workdir = tmp_path_factory.mktemp("local")
+    return run_snakemake(workflow_case, workdir, "--workflow-profile", "none", "--cores", "2")
+
+
+def test_every_job_goes_through_sbatch(slurm_run: SnakemakeRun, workflow_case: WorkflowCase):
+    assert slurm_run.returncode == 0, slurm_run.describe()
+    submissions = slurm_run.submissions()
+    assert set(submissions) == workflow_case.cluster_rules, slurm_run.describe()
+    assert all(len(jobs) == 1 for jobs in submissions.values()), submissions
+    job_ids = [job_id for jobs in submissions.values() for job_id, _ in jobs]
+    history = scheduler_history(job_ids)
+    assert sorted(history) == sorted(job_ids), f"SLURM does not know all jobs: {history}"
+    assert {state for state, _ in history.values()} == {"COMPLETED"}, history
+    # slurm-keep-successful-logs: true keeps the SLURM log of every job
+    for jobs in submissions.values():
+        for _, log in jobs:
+            assert log.is_file(), f"missing SLURM log {log}"
+
+
+def test_only_training_rules_get_a_gpu(slurm_run: SnakemakeRun, workflow_case: WorkflowCase):
+    assert slurm_run.returncode == 0, slurm_run.describe()
+    submissions = slurm_run.submissions()
+    history = scheduler_history([jobs[0][0] for jobs in submissions.values()])
+    for rule, jobs in submissions.items():
+        job_id = jobs[0][0]
+        wants_gpu = rule in workflow_case.gpu_rules
+        assert history[job_id][1] is wants_gpu, f"{rule} (job {job_id}): {history[job_id]}"
+        record_path = slurm_run.workdir / workflow_case.run_records[rule]
+        host = json.loads(record_path.read_text())["host"]
+        assert host["slurm_job_id"] == job_id, f"{record_path}: {host}"
+        # SLURM sets CUDA_VISIBLE_DEVICES inside a job exactly when it allocated GPUs to it
+        assert (host["cuda_visible_devices"] is not None) is wants_gpu, f"{record_path}: {host}"
+
+
+def test_results_equal_a_local_run(
+    slurm_run: SnakemakeRun, local_run: SnakemakeRun, workflow_case: WorkflowCase
+):
+    assert slurm_run.returncode == 0, slurm_run.describe()
+    assert local_run.returncode == 0, local_run.describe()
+    assert not local_run.submissions(), "the local run submitted SLURM jobs"
+    for relative in workflow_case.compared_outputs:
+        on_slurm = (slurm_run.workdir / relative).read_bytes()
+        local = (local_run.workdir / relative).read_bytes()
+        # the same code on the same inputs: byte for byte, no tolerance
+        assert on_slurm == local, f"{relative} differs between the SLURM and the local run"
+
+
+def test_failing_job_reports_its_log_and_error(slurm_cluster: None, tmp_path: Path):
+    failed = run_snakemake(
+        TOY,
+        tmp_path,
+        "--workflow-profile",
+        str(PROFILE),
+        "--config",
+        "fail_rule=prepare",
+        "--retries",
+        "0",
+    )
+    assert failed.returncode != 0, failed.describe()
+    submissions = failed.submissions()
+    assert list(submissions) == ["prepare"], failed.describe()
+    [(job_id, slurm_log)] = submissions["prepare"]
+    assert f"SLURM-job '{job_id}' failed" in failed.output, failed.describe()
+    # --show-failed-logs prints each log of the failed job under a "Logfile <path>:" header
+    rule_log_shown = failed.output.partition("Logfile logs/prepare.log:")[2]
+    assert "toy stage prepare fails on purpose" in rule_log_shown, failed.describe()
+    assert f"Logfile {slurm_log}:" in failed.output, failed.describe()
+    assert slurm_log.is_file(), f"the SLURM log {slurm_log} of the failed job was deleted"
