@@ -5,14 +5,15 @@ description, with ``additionalProperties: false`` so that typos fail. The Snakef
 configuration with it; each CLI stage validates its own section with the same schema. Inside the code
 every section is a frozen, hashable dataclass whose fields match the schema's properties one to one.
 
-Two schema annotations drive what a Snakemake job sees of its section (:func:`job_section`):
+Two conventions drive what a Snakemake job sees of its section (:func:`job_section`):
 
-``x-selects-jobs: true``
+``x-selects-jobs: true`` (a schema annotation)
     The key only decides *which* jobs exist (e.g. ``models: [vae, btcvae]``); it is left out of a
     job's parameters, so adding a model does not rerun the models already trained.
-``<key>_by_dataset``
-    A mapping ``dataset -> value`` overriding ``<key>`` for one dataset (e.g. ``beta_by_dataset``);
-    a job sees only its resolved ``<key>``.
+``by_dataset`` (a key of a section)
+    Partial sections per dataset, merged over the section for that dataset's jobs, e.g.
+    ``representation: {beta: 100, by_dataset: {simulated/linear: {beta: 10}}}``. A job sees only
+    its resolved section, so changing one dataset's override reruns only that dataset's jobs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import jsonschema
 import yaml
 
 SCHEMA_RESOURCE = "config.schema.yaml"
-BY_DATASET_SUFFIX = "_by_dataset"
+BY_DATASET = "by_dataset"
 
 
 class ConfigError(ValueError):
@@ -46,9 +47,31 @@ class ConfigError(ValueError):
 
 @functools.cache
 def load_schema() -> dict[str, Any]:
-    """Return the configuration JSON Schema shipped with the package."""
+    """Return the configuration JSON Schema shipped with the package.
+
+    The ``by_dataset`` overrides of each section are checked against the section's own properties
+    (without defaults, so that an override stays partial).
+    """
     text = resources.files("michigan").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    schema = yaml.safe_load(text)
+    for section in schema["properties"].values():
+        properties = section.get("properties", {})
+        if BY_DATASET in properties:
+            override = {k: _without_defaults(v) for k, v in properties.items() if k != BY_DATASET}
+            properties[BY_DATASET]["additionalProperties"] = {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": override,
+            }
+    return schema
+
+
+def _without_defaults(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_defaults(v) for k, v in schema.items() if k != "default"}
+    if isinstance(schema, list):
+        return [_without_defaults(v) for v in schema]
+    return schema
 
 
 def schema_path() -> Path:
@@ -197,18 +220,15 @@ def job_section(
 ) -> dict[str, Any]:
     """The part of section ``name`` that one job depends on (see the module docstring).
 
-    Keys marked ``x-selects-jobs`` are dropped and ``<key>_by_dataset`` overrides are resolved for
-    ``dataset``, so a job's Snakemake ``params`` change only when something it uses changes.
+    Keys marked ``x-selects-jobs`` are dropped and the section's ``by_dataset`` entry for
+    ``dataset`` is merged in, so a job's Snakemake ``params`` change only when something it uses
+    changes.
     """
     schema = section_schema(name)["properties"]
-    section = dict(config[name])
-    for key in list(section):
-        if schema.get(key, {}).get("x-selects-jobs"):
-            del section[key]
-    for key in [k for k in section if k.endswith(BY_DATASET_SUFFIX)]:
-        overrides = section.pop(key)
-        if dataset is not None and dataset in overrides:
-            section[key.removesuffix(BY_DATASET_SUFFIX)] = overrides[dataset]
+    section = {k: v for k, v in config[name].items() if not schema.get(k, {}).get("x-selects-jobs")}
+    overrides = section.pop(BY_DATASET, {})
+    if dataset is not None and dataset in overrides:
+        section = merge(section, overrides[dataset])
     return section
 
 
@@ -320,7 +340,6 @@ class RepresentationConfig:
     encoder_hidden: tuple[int, ...]
     decoder_hidden: tuple[int, ...]
     beta: float
-    beta_by_dataset: Mapping[str, float]
     kl_weight: float
     epochs: int
     batch_size: int
@@ -336,6 +355,7 @@ class RepresentationConfig:
     validation_fraction: float
     early_stopping_patience: int
     early_stopping_min_delta: float
+    by_dataset: Mapping[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -367,6 +387,7 @@ class GeneratorConfig:
     validation_fraction: float
     early_stopping_patience: int
     early_stopping_min_delta: float
+    by_dataset: Mapping[str, Any]
 
 
 SECTIONS: dict[str, type[Any]] = {

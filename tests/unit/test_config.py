@@ -93,8 +93,12 @@ def test_presets_are_valid(preset):
         ({"representation": {"models": ["btcvae", "gan"]}}, ["representation.models.1", "'gan'"]),
         ({"representation": {"dropout_rate": 1.0}}, ["representation.dropout_rate", "< 1"]),
         (
-            {"representation": {"beta_by_dataset": {"x": -1}}},
-            ["representation.beta_by_dataset.x", ">= 0"],
+            {"representation": {"by_dataset": {"x": {"beta": -1}}}},
+            ["representation.by_dataset.x.beta", ">= 0"],
+        ),
+        (
+            {"representation": {"by_dataset": {"x": {"betta": 1}}}},
+            ["representation.by_dataset.x.betta", "did you mean 'beta'"],
         ),
         ({"generator": {"learning_rate": 0}}, ["generator.learning_rate", "> 0"]),
         ({"generator": {"codes": []}}, ["generator.codes", "non-empty"]),
@@ -162,16 +166,17 @@ def test_later_config_files_override_earlier_ones_recursively(tmp_path):
 
 def test_job_section_drops_job_selectors_and_resolves_dataset_overrides():
     config = cfg.validate(
-        {"representation": {"beta": 100, "beta_by_dataset": {"simulated/linear": 10}}},
+        {"representation": {"beta": 100, "by_dataset": {"simulated/linear": {"beta": 10}}}},
         cfg.load_schema(),
         source="x",
     )
     linear = cfg.job_section(config, "representation", dataset="simulated/linear")
     other = cfg.job_section(config, "representation", dataset="tabula_muris/heart")
     assert "models" not in linear
-    assert "beta_by_dataset" not in linear
+    assert "by_dataset" not in linear
     assert linear["beta"] == 10
     assert other["beta"] == 100
+    assert linear["epochs"] == other["epochs"] == 1000  # the override is partial
     # the job's section is itself a valid section
     assert cfg.load_section("representation", params=linear).beta == 10
 
