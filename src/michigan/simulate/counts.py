@@ -1,0 +1,167 @@
+"""Cell-level draws of the Splat model: library-size scaling, BCV gamma, Poisson counts, dropout.
+
+The gene x cell arrays of Splatter (``BaseCellMeans``, ``BCV``, ``CellMeans``, ``TrueCounts``) are
+never held in full: cells are processed in blocks of a fixed size, each with its own random stream
+spawned from one :class:`numpy.random.SeedSequence`, so the result depends only on the seed and
+the parameters, not on the number of threads. Blocks run in a thread pool (NumPy's samplers
+release the GIL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from michigan.progress import Progress
+
+logger = logging.getLogger(__name__)
+
+#: target number of gene x cell entries per block (about 16 MB per float64 temporary)
+BLOCK_ENTRIES = 1 << 21
+#: counts are stored as int32 when they fit (as Splatter's output converted to AnnData)
+INT32_MAX = np.iinfo(np.int32).max
+
+
+class Dropout(NamedTuple):
+    """Per-cell logistic dropout parameters (Splatter's ``dropout.mid`` / ``dropout.shape`` per cell)."""
+
+    midpoint: np.ndarray  # [cells] x0_c on the natural-log scale of CellMeans
+    shape: np.ndarray  # [cells] slope k_c (negative: low means drop out more)
+
+
+class CellLayout(NamedTuple):
+    """Which relative mean profile each cell draws from.
+
+    A cell's relative means are ``gene_means[batch[c]] * cell_factors[factor_row[c]]`` (Splatter's
+    ``BatchCellMeans * CellFactor``), before scaling to its library size.
+    """
+
+    gene_means: np.ndarray  # [batches, genes] GeneMean x batch factor
+    cell_factors: np.ndarray  # [rows, genes] path/step (or group, or condition) factors
+    batch: np.ndarray  # [cells] row of gene_means
+    factor_row: np.ndarray  # [cells] row of cell_factors
+    library_size: np.ndarray  # [cells] expected library size L_c
+
+
+def block_size(n_genes: int) -> int:
+    """Cells per block for ``n_genes`` genes (fixed by the gene count so results are reproducible)."""
+    return max(1, BLOCK_ENTRIES // n_genes)
+
+
+def default_threads() -> int:
+    """Number of CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def sample_counts(
+    layout: CellLayout,
+    *,
+    bcv_common: float,
+    bcv_scale: np.ndarray,
+    dropout: Dropout | None,
+    seed: np.random.SeedSequence,
+    n_threads: int | None = None,
+) -> sp.csr_matrix:
+    """Draw the count matrix of the Splat model (model §3.6-3.9), block by block over cells.
+
+    For cell c and gene g, with relative means ``M[c, g]`` from ``layout``:
+
+    * ``mu[c, g] = L_c M[c, g] / sum_g' M[c, g']`` (``BaseCellMeans``; rows sum to ``L_c``),
+    * ``BCV[c, g] = (bcv_common + 1 / sqrt(mu)) * bcv_scale[g]``,
+    * ``lambda ~ Gamma(shape = 1 / BCV^2, scale = mu BCV^2)`` (``CellMeans``),
+    * ``counts ~ Poisson(lambda)`` (``TrueCounts``),
+    * with dropout: ``p = 1 / (1 + exp(-k_c (log lambda - x0_c)))`` and each count is kept with
+      probability ``1 - p``.
+
+    Parameters
+    ----------
+    layout
+        Relative means and per-cell indices, see :class:`CellLayout`.
+    bcv_common
+        Common biological coefficient of variation.
+    bcv_scale
+        ``[genes]`` per-gene BCV scaling ``sqrt(df / chi2_df)`` (ones for ``df = inf``).
+    dropout
+        Per-cell logistic dropout, or ``None`` for no dropout.
+    seed
+        Seed sequence; block b uses the b-th spawned child, so the result does not depend on
+        ``n_threads``.
+    n_threads
+        Worker threads (default: the CPUs available to the process).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``[cells, genes]`` integer counts (int32 unless a count exceeds its range, then int64).
+
+    Notes
+    -----
+    Splatter draws each gene x cell array in one go, gene index fastest; here each block of cells
+    has its own stream. The distribution is the same; the streams are not R's.
+    """
+    n_cells = layout.batch.size
+    n_genes = layout.gene_means.shape[1]
+    size = block_size(n_genes)
+    starts = range(0, n_cells, size)
+    seeds = seed.spawn(len(starts))
+    progress = Progress(n_cells, desc="splat counts, cells", unit="cells", logger=logger)
+    done = 0
+
+    def run(block: int) -> sp.csr_matrix:
+        cells = slice(starts[block], min(starts[block] + size, n_cells))
+        return _sample_block(
+            layout,
+            cells,
+            bcv_common=bcv_common,
+            bcv_scale=bcv_scale,
+            dropout=dropout,
+            rng=np.random.default_rng(seeds[block]),
+        )
+
+    blocks: list[sp.csr_matrix] = []
+    with ThreadPoolExecutor(max_workers=n_threads or default_threads()) as pool:
+        for block in pool.map(run, range(len(starts))):
+            blocks.append(block)
+            done += block.shape[0]
+            if len(blocks) % 16 == 0 or done == n_cells:
+                progress.update(done)
+    if not blocks:
+        return sp.csr_matrix((0, n_genes), dtype=np.int32)
+    return sp.vstack(blocks, format="csr")
+
+
+def _sample_block(
+    layout: CellLayout,
+    cells: slice,
+    *,
+    bcv_common: float,
+    bcv_scale: np.ndarray,
+    dropout: Dropout | None,
+    rng: np.random.Generator,
+) -> sp.csr_matrix:
+    """Counts of one block of cells as CSR (see :func:`sample_counts`)."""
+    relative = (
+        layout.gene_means[layout.batch[cells]] * layout.cell_factors[layout.factor_row[cells]]
+    )
+    scale = layout.library_size[cells] / relative.sum(axis=1)
+    mu = relative
+    mu *= scale[:, None]
+    bcv2 = (bcv_common + 1.0 / np.sqrt(mu)) * bcv_scale
+    bcv2 **= 2
+    cell_means = rng.standard_gamma(1.0 / bcv2)
+    cell_means *= mu
+    cell_means *= bcv2
+    counts = rng.poisson(cell_means)
+    if dropout is not None:
+        x0 = dropout.midpoint[cells, None]
+        slope = dropout.shape[cells, None]
+        with np.errstate(divide="ignore", over="ignore"):  # log(0), exp(inf): probability 0 or 1
+            drop_prob = 1.0 / (1.0 + np.exp(-slope * (np.log(cell_means) - x0)))
+        counts[rng.random(counts.shape) < drop_prob] = 0
+    dtype = np.int32 if counts.max(initial=0) <= INT32_MAX else np.int64
+    return sp.csr_matrix(counts.astype(dtype, copy=False))
