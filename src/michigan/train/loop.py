@@ -177,8 +177,13 @@ def fit(
     cells_done = 0
     while done < epochs and not bool(state.stopped):
         length = min(checkpoint_every, epochs - done)
-        chunk = _compiled_chunk(
-            task, early_stopping, length, _spec(state), _spec(train_data), _spec(valid_data)
+        chunk = compiled_chunk(
+            task,
+            state,
+            train_data,
+            length=length,
+            valid_data=valid_data,
+            early_stopping=early_stopping,
         )
         state, (metrics, validation, ran) = chunk(state, train_data, valid_data)
         metrics, validation, ran = jax.device_get((metrics, validation, ran))
@@ -199,6 +204,26 @@ def fit(
 
 # --------------------------------------------------------------------------------------------------
 # the compiled chunk
+
+
+def compiled_chunk(
+    task: EpochTask,
+    state: LoopState,
+    train_data: Any,
+    *,
+    length: int,
+    valid_data: Any = None,
+    early_stopping: EarlyStopping | None = None,
+) -> Any:
+    """The compiled function ``(state, train_data, valid_data) -> (state, (metrics, validation, ran))``.
+
+    It runs ``length`` epochs and donates ``state``. Compilations are cached by task, chunk length,
+    early-stopping rule and the shapes of the arguments, so repeated runs of one configuration (tests,
+    resumed runs in one process) compile once.
+    """
+    return _compiled_chunk(
+        task, early_stopping, length, _spec(state), _spec(train_data), _spec(valid_data)
+    )
 
 
 def _spec(tree: Any) -> tuple[Any, tuple[jax.ShapeDtypeStruct, ...]]:
