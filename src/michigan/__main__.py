@@ -2,4 +2,4 @@ from __future__ import annotations
 
 from michigan.cli import main
 
-main()
+raise SystemExit(main())

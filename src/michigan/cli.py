@@ -21,11 +21,21 @@ from michigan.progress import format_duration, setup_logging
 from michigan.stages import STAGES
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from michigan.stages import Stage
 
 logger = logging.getLogger("michigan")
+
+
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Show an option's default in its help when it has a meaningful one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_text = action.help or ""
+        if action.default not in (None, argparse.SUPPRESS, False) and "%(default)" not in help_text:
+            help_text += " (default: %(default)s)"
+        return help_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
             stage.name,
             help=stage.help,
             description=stage.description or stage.help,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_DefaultsFormatter,
         )
         _add_common_arguments(sub, stage)
         for argument in stage.arguments:
@@ -76,7 +86,7 @@ def _add_common_arguments(parser: argparse.ArgumentParser, stage: Stage) -> None
         )
         parser.add_argument(
             "--dataset",
-            help="dataset name used to resolve '*_by_dataset' overrides when reading --config",
+            help="dataset whose 'by_dataset' overrides apply when reading --config",
         )
     if stage.seeded:
         parser.add_argument("--seed", type=int, required=True, help="random seed of this run")
@@ -112,6 +122,14 @@ def _load_params(
     return section, cfg.as_dict(section)
 
 
+def _require_inputs(inputs: Mapping[str, Path | str]) -> None:
+    """Fail before any work when an input file is missing, naming the option and the path."""
+    for name, path in inputs.items():
+        if not Path(path).exists():
+            msg = f"input {name!r} not found: {path}"
+            raise FileNotFoundError(msg)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``michigan`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -120,12 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     stage: Stage = args._stage
     try:
         section, section_dict = _load_params(args, stage)
+        inputs = stage.inputs(args)
+        _require_inputs(inputs)
         outputs = stage.outputs(args)
         recorder = RunRecorder(
             stage=stage.name,
             config=section_dict,
             seed=getattr(args, "seed", None),
-            inputs=stage.inputs(args),
+            inputs={name: str(path) for name, path in inputs.items()},
             outputs={name: str(path) for name, path in outputs.items()},
             argv=["michigan", *argv],
         )
@@ -137,8 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info(
             "stage %s finished in %s", stage.name, format_duration(time.perf_counter() - t0)
         )
-    except (cfg.ConfigError, ValueError, KeyError, FileNotFoundError) as exc:
+    except (cfg.ConfigError, ValueError, KeyError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        logger.debug("traceback", exc_info=True)
         logger.error("%s failed: %s", stage.name, message)
         return 2
     return 0

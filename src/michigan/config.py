@@ -284,7 +284,8 @@ def _convert(hint: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
         return from_mapping(hint, value)
     if isinstance(value, Mapping):
-        return FrozenMapping({k: _convert(Any, v) for k, v in value.items()})
+        value_hint = typing.get_args(hint)[1] if len(typing.get_args(hint)) == 2 else Any
+        return FrozenMapping({k: _convert(value_hint, v) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(_convert(Any, v) for v in value)
     return value
@@ -390,7 +391,92 @@ class GeneratorConfig:
     by_dataset: Mapping[str, Any]
 
 
+@dataclasses.dataclass(frozen=True)
+class DownloadsConfig:
+    """How raw public data is fetched into ``resources/``."""
+
+    offline: bool
+    retries: int
+    timeout_s: float
+    backoff_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class TabulaMurisConfig:
+    """Tabula Muris FACS: local copies of the raw files (or None to download) and cell filters."""
+
+    counts: str | None
+    annotations: str | None
+    min_cells_per_type: int
+    heart_tissue: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SciPlexConfig:
+    """sci-Plex 3: local copies of the raw files (or None to download) and the paper's subset."""
+
+    matrix: str | None
+    genes: str | None
+    cells: str | None
+    pdata: str | None
+    cell_types: tuple[str, ...]
+    drugs: tuple[str, ...]
+    keep_vehicle: bool
+    time_points: tuple[int, ...]
+    hash_qc: bool
+    min_hash_umis: float
+    min_hash_ratio: float
+    gene_id_prefix: str
+    chunk_lines: int
+
+
+@dataclasses.dataclass(frozen=True)
+class H5adDataset:
+    """One user AnnData file and the obs keys that describe its cells."""
+
+    path: str
+    counts_layer: str | None
+    factor_keys: tuple[str, ...]
+    cell_type_key: str | None
+    drug_key: str | None
+    min_cells_per_group: int
+
+
+@dataclasses.dataclass(frozen=True)
+class H5adConfig:
+    """Users' own AnnData files, by dataset name."""
+
+    datasets: Mapping[str, H5adDataset]
+
+
+@dataclasses.dataclass(frozen=True)
+class PreprocessConfig:
+    """The shared scanpy recipe (see :class:`michigan.data.preprocess.PreprocessParams`)."""
+
+    min_genes: int
+    min_cells: int
+    target_sum: float
+    hvg_min_mean: float
+    hvg_max_mean: float
+    hvg_min_disp: float
+    n_top_genes: int | None
+    scale: bool
+    scale_max_value: float | None
+    by_dataset: Mapping[str, Any]
+
+
 SECTIONS: dict[str, type[Any]] = {
     "representation": RepresentationConfig,
     "generator": GeneratorConfig,
+    "downloads": DownloadsConfig,
+    "tabula_muris": TabulaMurisConfig,
+    "sciplex": SciPlexConfig,
+    "h5ad": H5adConfig,
+    "preprocess": PreprocessConfig,
 }
+
+
+def library_params(cls: type[Any], section: Any) -> Any:
+    """Build the library's parameter dataclass ``cls`` from the same-named fields of ``section``."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    return cls(**{name: getattr(section, name) for name in names})

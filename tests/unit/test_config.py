@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import types
 import typing
 from pathlib import Path
 
@@ -53,16 +55,20 @@ def test_defaults_alone_make_a_valid_hashable_section(name):
         assert not isinstance(value, list | dict), f"{name}.{field.name} is mutable"
 
 
+def _plain_hint(hint) -> bool:
+    """int/float/str/bool, None, tuples and mappings of those, unions of those, or a dataclass."""
+    if hint in (int, float, str, bool, type(None), typing.Any) or dataclasses.is_dataclass(hint):
+        return True
+    origin = typing.get_origin(hint)
+    if origin in (tuple, types.UnionType, typing.Union, collections.abc.Mapping):
+        return all(_plain_hint(arg) for arg in typing.get_args(hint) if arg is not Ellipsis)
+    return False
+
+
 def test_dataclass_field_types_are_plain():
-    allowed = {int, float, str, bool}
     for cls in cfg.SECTIONS.values():
         for name, hint in typing.get_type_hints(cls).items():
-            origin = typing.get_origin(hint)
-            assert (
-                hint in allowed
-                or origin in (tuple, typing.get_origin(typing.Mapping[str, int]))
-                or (dataclasses.is_dataclass(hint))
-            ), f"{cls.__name__}.{name}: {hint}"
+            assert _plain_hint(hint), f"{cls.__name__}.{name}: {hint}"
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
@@ -191,3 +197,32 @@ def test_frozen_mapping_is_hashable_and_compares_like_a_dict():
     assert a == b == {"x": 1, "y": 2}
     assert hash(a) == hash(b)
     assert {a: "ok"}[b] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("section", "library_cls"),
+    [
+        ("preprocess", "michigan.data.preprocess.PreprocessParams"),
+        ("sciplex", "michigan.data.sciplex.SciPlexSelection"),
+    ],
+)
+def test_schema_defaults_equal_the_library_defaults(section, library_cls):
+    module, name = library_cls.rsplit(".", 1)
+    cls = getattr(__import__(module, fromlist=[name]), name)
+    from_schema = cfg.library_params(cls, cfg.load_section(section, params={}))
+    assert from_schema == cls()
+
+
+def test_h5ad_entries_become_typed_dataclasses():
+    section = cfg.load_section(
+        "h5ad", params={"datasets": {"pbmc": {"path": "x.h5ad", "factor_keys": ["batch"]}}}
+    )
+    entry = section.datasets["pbmc"]
+    assert isinstance(entry, cfg.H5adDataset)
+    assert entry.factor_keys == ("batch",)
+    assert entry.min_cells_per_group == 10
+
+
+def test_h5ad_entry_without_path_is_rejected():
+    with pytest.raises(cfg.ConfigError, match=r"h5ad\.datasets\.pbmc.*'path' is a required"):
+        cfg.load_section("h5ad", params={"datasets": {"pbmc": {"counts_layer": "counts"}}})

@@ -80,3 +80,7 @@ def stage(
         return handler
 
     return register
+
+
+# Importing the stage modules registers their stages (in pipeline order for `michigan --help`).
+from michigan.stages import data  # noqa: E402, F401

@@ -1,0 +1,29 @@
+# MichiGAN reproduction pipeline: entry point only. Rules live in workflow/rules/*.smk, helpers in
+# workflow/rules/common.smk, report captions in workflow/report/, the configuration contract in
+# src/michigan/config.schema.yaml.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+# common.smk checks the config first and lists every problem by key; Snakemake's validation then
+# fills in the schema's defaults.
+include: "workflow/rules/common.smk"
+
+
+validate(config, "src/michigan/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_targets(),
