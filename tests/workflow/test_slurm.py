@@ -1,7 +1,8 @@
-"""End-to-end runs on a real SLURM cluster through profiles/slurm.
+"""profiles/slurm: how it renders, and end-to-end runs on a real SLURM cluster through it.
 
-Start a one-node cluster with fake GPUs first (as root): ``bash .ci/slurm-up.sh``. Where no cluster
-answers, every test here is skipped with the reason. The workflow under test comes from the
+The rendering tests need no cluster. For the others (marker ``slurm``) start a one-node cluster with
+fake GPUs first (as root): ``bash .ci/slurm-up.sh``; where no cluster answers, they are skipped with
+the reason. The workflow under test comes from the
 ``workflow_case`` fixture: the stand-in workflow in ``slurm_toy/`` now, the pipeline's tiny config
 later (change that one fixture). The failure-reporting test always uses the stand-in, which can
 fail on purpose.
@@ -23,11 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from snakemake.profiles import ProfileConfigFileParser
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-pytestmark = pytest.mark.slurm
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILE = REPO / "profiles" / "slurm"
@@ -35,6 +35,16 @@ TOY_DIR = Path(__file__).resolve().parent / "slurm_toy"
 SNAKEMAKE_TIMEOUT_S = 240
 # Snakemake's log line for each submission (snakemake-executor-plugin-slurm 2.8).
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.")
+TRAINING_RULES = ("train_representation", "train_generator")
+PROFILE_VARIABLES = (
+    "MICHIGAN_SLURM_ACCOUNT",
+    "MICHIGAN_SLURM_PARTITION",
+    "MICHIGAN_SLURM_GPU_PARTITION",
+    "MICHIGAN_SLURM_GPU_MODEL",
+    "MICHIGAN_TRAIN_GPUS",
+    "MICHIGAN_SLURM_STATUS_WAIT",
+    "MICHIGAN_SLURM_STATUS_COMMAND",
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ TOY = WorkflowCase(
     cluster_rules=frozenset(
         {"prepare", "train_representation", "train_generator", "evaluate_representation"}
     ),
-    gpu_rules=frozenset({"train_representation", "train_generator"}),
+    gpu_rules=frozenset(TRAINING_RULES),
     run_records={
         "prepare": "results/data/run.json",
         "train_representation": "results/representation/run.json",
@@ -125,7 +135,8 @@ def cluster_problem() -> str | None:
     if probe.returncode != 0:
         return f"no SLURM controller answers (sinfo: {probe.stderr.strip()}); {start_hint}"
     nodes = [line.split() for line in probe.stdout.splitlines() if line.strip()]
-    if not any(state.rstrip("*") in {"idle", "mix", "alloc"} for state, _ in nodes):
+    # a suffix such as `*` (not responding) or `~` (powered off) means the node cannot run jobs
+    if not any(state in {"idle", "mix", "alloc"} for state, _ in nodes):
         return f"no SLURM node is up (sinfo: {probe.stdout.strip()!r}); {start_hint}"
     if not any("gpu" in gres for _, gres in nodes):
         return f"the SLURM cluster declares no GPUs; {start_hint} and FAKE_GPUS >= 1"
@@ -137,7 +148,8 @@ def snakemake_env() -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        # set by SLURM inside GPU jobs only; inherited from outside it would reach every job
+        # CUDA_VISIBLE_DEVICES must come from SLURM (inherited, it would reach every job), and
+        # the fake GPUs have no model that a MICHIGAN_SLURM_GPU_MODEL request could match
         if key not in {"CUDA_VISIBLE_DEVICES", "MICHIGAN_SLURM_GPU_MODEL"}
     }
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -195,14 +207,15 @@ def scheduler_history(job_ids: list[str]) -> dict[str, tuple[str, bool]]:
     if sacct.returncode == 0:
         rows = [line.split("|") for line in sacct.stdout.splitlines() if line]
         return {job: (state.split()[0], "gres/gpu" in tres) for job, state, tres in rows}
+    # tres-per-job holds `--gpus` requests (`%b` would show per-node GRES only)
     squeue = subprocess.run(
-        ["squeue", "-h", "--states=all", "-j", ids, "--format=%i|%T|%b"],
+        ["squeue", "-h", "--states=all", "-j", ids, "-O", "JobID:24,State:24,tres-per-job:80"],
         capture_output=True,
         text=True,
         check=True,
     )
-    rows = [line.split("|") for line in squeue.stdout.splitlines() if line]
-    return {job: (state, "gpu" in gres) for job, state, gres in rows}
+    rows = [line.split() for line in squeue.stdout.splitlines() if line.strip()]
+    return {job: (state, "gpu" in tres) for job, state, tres in rows}
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +250,7 @@ def local_run(
     return run_snakemake(workflow_case, workdir, "--workflow-profile", "none", "--cores", "2")
 
 
+@pytest.mark.slurm
 def test_every_job_goes_through_sbatch(slurm_run: SnakemakeRun, workflow_case: WorkflowCase):
     assert slurm_run.returncode == 0, slurm_run.describe()
     submissions = slurm_run.submissions()
@@ -252,6 +266,7 @@ def test_every_job_goes_through_sbatch(slurm_run: SnakemakeRun, workflow_case: W
             assert log.is_file(), f"missing SLURM log {log}"
 
 
+@pytest.mark.slurm
 def test_only_training_rules_get_a_gpu(slurm_run: SnakemakeRun, workflow_case: WorkflowCase):
     assert slurm_run.returncode == 0, slurm_run.describe()
     submissions = slurm_run.submissions()
@@ -267,6 +282,7 @@ def test_only_training_rules_get_a_gpu(slurm_run: SnakemakeRun, workflow_case: W
         assert (host["cuda_visible_devices"] is not None) is wants_gpu, f"{record_path}: {host}"
 
 
+@pytest.mark.slurm
 def test_results_equal_a_local_run(
     slurm_run: SnakemakeRun, local_run: SnakemakeRun, workflow_case: WorkflowCase
 ):
@@ -280,6 +296,7 @@ def test_results_equal_a_local_run(
         assert on_slurm == local, f"{relative} differs between the SLURM and the local run"
 
 
+@pytest.mark.slurm
 def test_failing_job_reports_its_log_and_error(slurm_cluster: None, tmp_path: Path):
     failed = run_snakemake(
         TOY,
@@ -301,3 +318,68 @@ def test_failing_job_reports_its_log_and_error(slurm_cluster: None, tmp_path: Pa
     assert "toy stage prepare fails on purpose" in rule_log_shown, failed.describe()
     assert f"Logfile {slurm_log}:" in failed.output, failed.describe()
     assert slurm_log.is_file(), f"the SLURM log {slurm_log} of the failed job was deleted"
+
+
+def render_profile(monkeypatch: pytest.MonkeyPatch, **variables: str) -> dict[str, object]:
+    """The profile as Snakemake reads it (YTE applied), with only ``variables`` set."""
+    for name in PROFILE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with (PROFILE / "config.yaml").open() as stream:
+        return dict(ProfileConfigFileParser().parse(stream))
+
+
+def resources_by_rule(rendered: dict[str, object]) -> dict[str, dict[str, str]]:
+    """``set-resources`` entries ("rule:name=value") as {rule: {name: value}}."""
+    table: dict[str, dict[str, str]] = {}
+    for entry in rendered["set-resources"]:
+        rule, _, assignment = entry.partition(":")
+        name, _, value = assignment.partition("=")
+        table.setdefault(rule, {})[name] = value
+    return table
+
+
+def test_profile_defaults_give_one_gpu_to_the_training_rules_only(monkeypatch):
+    rendered = render_profile(monkeypatch)
+    assert rendered["executor"] == "slurm"
+    assert not any(entry.startswith("gpu") for entry in rendered["default-resources"])
+    by_rule = resources_by_rule(rendered)
+    assert set(by_rule) == set(TRAINING_RULES)
+    assert all(by_rule[rule]["gpu"] == "1" for rule in TRAINING_RULES)
+    # unset variables leave the keys out, so that SLURM's and the plugin's defaults apply
+    assert not any(
+        entry.startswith(("slurm_partition", "slurm_account"))
+        for entry in rendered["default-resources"]
+    )
+    assert not any(
+        "slurm_partition" in entry or "gpu_model" in entry for entry in rendered["set-resources"]
+    )
+    assert "slurm-status-command" not in rendered
+    assert rendered["slurm-init-seconds-before-status-checks"] == "40"
+
+
+def test_profile_follows_the_environment(monkeypatch):
+    rendered = render_profile(
+        monkeypatch,
+        MICHIGAN_SLURM_ACCOUNT="lab",
+        MICHIGAN_SLURM_PARTITION="cpu",
+        MICHIGAN_SLURM_GPU_PARTITION="gpu",
+        MICHIGAN_SLURM_GPU_MODEL="a100",
+        MICHIGAN_TRAIN_GPUS="0",
+        MICHIGAN_SLURM_STATUS_WAIT="2",
+        MICHIGAN_SLURM_STATUS_COMMAND="squeue",
+    )
+    assert {"slurm_account=lab", "slurm_partition=cpu"} <= set(rendered["default-resources"])
+    for rule, resources in resources_by_rule(rendered).items():
+        assert resources["slurm_partition"] == "gpu", rule
+        assert resources["gpu_model"] == "a100", rule
+        assert resources["gpu"] == "0", rule
+    assert rendered["slurm-status-command"] == "squeue"
+    assert rendered["slurm-init-seconds-before-status-checks"] == "2"
+
+
+def test_gpu_partition_defaults_to_the_general_partition(monkeypatch):
+    rendered = render_profile(monkeypatch, MICHIGAN_SLURM_PARTITION="shared")
+    for rule, resources in resources_by_rule(rendered).items():
+        assert resources["slurm_partition"] == "shared", rule
