@@ -6,7 +6,8 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# relative to this file, so that `--directory` runs find it
+configfile: workflow.source_path("config.yaml")
 
 
 # common.smk checks the config first and lists every problem by key; Snakemake's validation then

@@ -465,6 +465,28 @@ class PreprocessConfig:
     by_dataset: Mapping[str, Any]
 
 
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+    """Parameters of the metrics (see docs/metrics.md)."""
+
+    mig_max_cells: int
+    mig_float64: bool
+    n_bins: int
+    factor_vae_batch_size: int
+    factor_vae_n_train: int
+    factor_vae_n_eval: int
+    factor_vae_n_var: int
+    factor_vae_prune: float
+    michigan_code_factor_vae: bool
+    knn_k: int
+    n_pcs: int
+    n_cells: int
+    rf_trees: int
+    rf_folds: int
+    rf_original_pca: bool
+    is_splits: int
+
+
 SECTIONS: dict[str, type[Any]] = {
     "representation": RepresentationConfig,
     "generator": GeneratorConfig,
@@ -473,6 +495,7 @@ SECTIONS: dict[str, type[Any]] = {
     "sciplex": SciPlexConfig,
     "h5ad": H5adConfig,
     "preprocess": PreprocessConfig,
+    "evaluation": EvaluationConfig,
 }
 
 

@@ -167,6 +167,9 @@ def device_description() -> dict[str, Any]:
     }
     import sys
 
+    for variable in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES"):
+        if variable in os.environ:
+            info[variable.lower()] = os.environ[variable]
     if "jax" in sys.modules:
         import jax
 
