@@ -383,6 +383,7 @@ class GeneratorConfig:
     dropout_rate: float
     dropout_active: bool
     bn_mode: str
+    critic_bn_mode: str
     sampler: str
     checkpoint_every: int
     validation_fraction: float

@@ -37,8 +37,10 @@ GENERATOR = {
     "noise_dim": 5,
     "wgan_noise_dim": 4,
     "info_code_dim": K,
-    "learning_rate": 2e-3,
+    "learning_rate": 5e-3,
+    "mi_weight": 1.0,
 }
+OFFSET = 3.0  # the cells sit far from the origin, where an untrained generator puts them
 # cwgan_gp trains on mean codes and michigan on sampled codes, so both code paths are exercised
 CODE_MODE = {"cwgan_gp": "mean", "michigan": "sampled"}
 ITERATIVE = [name for name, entry in MODELS.items() if entry.iterative]
@@ -46,10 +48,10 @@ ITERATIVE = [name for name, entry in MODELS.items() if entry.iterative]
 
 @pytest.fixture(scope="module")
 def problem():
-    """Cells on a 3-d linear manifold plus noise, and their (known) codes."""
+    """Cells on a 3-d linear manifold plus noise, shifted by OFFSET, and their (known) codes."""
     rng = np.random.default_rng(0)
     codes = rng.normal(size=(N_CELLS, K)).astype(np.float32)
-    x = codes @ rng.normal(size=(K, N_GENES)) + 0.3 * rng.normal(size=(N_CELLS, N_GENES))
+    x = codes @ rng.normal(size=(K, N_GENES)) + 0.3 * rng.normal(size=(N_CELLS, N_GENES)) + OFFSET
     logsigma = np.full((N_CELLS, K), np.log(0.1), np.float32)
     return x.astype(np.float32), codes, logsigma
 
@@ -173,8 +175,17 @@ def test_same_seed_gives_the_same_parameters(name, problem, trained, tmp_path):
 
 
 @pytest.mark.parametrize("name", ITERATIVE)
-def test_loss_decreases_on_a_tiny_problem(name, trained):
-    history = read_history(trained(name))
-    key = "loss" if MODELS[name].kind == "representation" else "critic_loss"
-    # mean of the last three epochs against the first three: training must have made progress
-    assert history[key][-3:].mean() < history[key][:3].mean()
+def test_training_makes_progress_on_a_tiny_problem(name, problem, trained):
+    if MODELS[name].kind == "representation":
+        loss = read_history(trained(name))["loss"]
+        # mean of the last three epochs against the first three
+        assert loss[-3:].mean() < loss[:3].mean()
+        return
+    # GAN losses need not fall monotonically; what must happen is that the generated cells move
+    # toward the data. An untrained generator's cells sit near 0, i.e. about OFFSET away in mean.
+    x, codes, _ = problem
+    model = MODELS[name].load(trained(name))
+    request = {"codes": codes} if model.conditional else {"n_cells": N_CELLS}
+    fake = model.generate(seed=0, **request).x
+    untrained_error = np.abs(x.mean(axis=0)).mean()
+    assert np.abs(fake.mean(axis=0) - x.mean(axis=0)).mean() < 0.9 * untrained_error

@@ -30,7 +30,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from michigan.models.layers import MLP, BlockOptions, HiddenBlock, glorot_dense
+from michigan.models.layers import MLP, BlockOptions, HiddenBlock, NormAct, glorot_dense
 
 Conditioning = Literal["none", "concat", "projection"]
 CONDITIONINGS: tuple[str, ...] = ("none", "concat", "projection")
@@ -60,6 +60,11 @@ class CriticOutput(NamedTuple):
 class Critic(nn.Module):
     """The WGAN critic with the heads of the module docstring.
 
+    Besides ``__call__`` it exposes its two halves, ``preactivation`` (the first dense layer, on
+    ``x`` or ``[x, y]``) and ``from_preactivation`` (everything after it), so that a training step can
+    push several batches through the first layer in one matrix product and use its linearity for the
+    gradient-penalty interpolate (:meth:`michigan.train.gan.GANTask.critic_loss`).
+
     Parameters
     ----------
     hidden
@@ -77,19 +82,41 @@ class Critic(nn.Module):
     info_dim: int = 0
     bn_mode: str = "batch_stats"
 
-    @nn.compact
-    def __call__(self, x: jax.Array, code: jax.Array | None = None, *, train: bool) -> CriticOutput:
-        """Score ``x [B, G]`` given the code ``[B, K]`` of conditional critics."""
+    def setup(self) -> None:
+        """Create the layers: first dense layer, its BatchNorm/activation, the rest, the heads."""
         if self.conditioning not in CONDITIONINGS:
             msg = f"conditioning must be one of {CONDITIONINGS}, got {self.conditioning!r}"
             raise ValueError(msg)
+        options = BlockOptions(bn_mode=self.bn_mode)
+        first_activation = "relu" if len(self.hidden) == 1 else "leaky_relu"
+        self.input_dense = glorot_dense(self.hidden[0])
+        self.input_norm = NormAct(first_activation, options)
+        self.trunk = MLP(tuple(self.hidden[1:]), "relu", options)
+        self.score_dense = glorot_dense(1)
+        if self.info_dim:
+            self.q_hidden = HiddenBlock(self.info_dim, "leaky_relu", options)
+            self.q_mean = glorot_dense(self.info_dim)
+
+    def _check_code(self, code: jax.Array | None) -> None:
         if (code is None) != (self.conditioning == "none"):
             msg = f"a critic with conditioning={self.conditioning!r} got code={code is not None}"
             raise ValueError(msg)
-        options = BlockOptions(bn_mode=self.bn_mode)
-        trunk_input = jnp.concatenate([x, code], axis=-1) if self.conditioning == "concat" else x
-        h = MLP(self.hidden, "relu", options)(trunk_input, train=train)
-        score = glorot_dense(1, name="score")(h)[:, 0]
+
+    def preactivation(self, x: jax.Array, code: jax.Array | None = None) -> jax.Array:
+        """First dense layer ``[B, hidden[0]]`` of ``x [B, G]`` (of ``[x, y]`` for ``"concat"``)."""
+        self._check_code(code)
+        inputs = jnp.concatenate([x, code], axis=-1) if self.conditioning == "concat" else x
+        return self.input_dense(inputs)
+
+    def from_preactivation(
+        self, a: jax.Array, code: jax.Array | None = None, *, train: bool
+    ) -> CriticOutput:
+        """The rest of the critic on the first layer's output ``a [B, hidden[0]]``."""
+        self._check_code(code)
+        h = self.input_norm(a, train=train)
+        if len(self.hidden) > 1:
+            h = self.trunk(h, train=train)
+        score = self.score_dense(h)[:, 0]
         if self.conditioning == "projection":
             if code.shape[-1] != h.shape[-1]:
                 msg = (
@@ -100,6 +127,9 @@ class Critic(nn.Module):
             score = score + jnp.sum(code * h, axis=-1)
         q_mean = None
         if self.info_dim:
-            q = HiddenBlock(self.info_dim, "leaky_relu", options, name="q_hidden")(h, train=train)
-            q_mean = glorot_dense(self.info_dim, name="q_mean")(q)
+            q_mean = self.q_mean(self.q_hidden(h, train=train))
         return CriticOutput(score, q_mean)
+
+    def __call__(self, x: jax.Array, code: jax.Array | None = None, *, train: bool) -> CriticOutput:
+        """Score ``x [B, G]`` given the code ``[B, K]`` of conditional critics."""
+        return self.from_preactivation(self.preactivation(x, code), code, train=train)

@@ -77,23 +77,20 @@ class BlockOptions:
         return train and self.dropout_active and self.dropout_rate > 0.0
 
 
-class HiddenBlock(nn.Module):
-    """``Dense(features) -> BatchNorm -> activation -> Dropout`` (dropout per :class:`BlockOptions`).
+class NormAct(nn.Module):
+    """``BatchNorm -> activation -> Dropout``: the part of a hidden block after its dense layer.
 
-    Input ``[batch, d_in]``, output ``[batch, features]``. In ``batch_stats`` mode a training call
-    normalises with the biased batch variance and updates ``batch_stats`` as
-    ``moving = 0.99 * moving + 0.01 * batch`` (TF1); the caller must pass ``mutable=["batch_stats"]``.
-    Needs a ``"dropout"`` PRNG stream when dropout acts.
+    In ``batch_stats`` mode a training call normalises with the biased batch variance and updates
+    ``batch_stats`` as ``moving = 0.99 * moving + 0.01 * batch`` (TF1); the caller must pass
+    ``mutable=["batch_stats"]``. Needs a ``"dropout"`` PRNG stream when dropout acts.
     """
 
-    features: int
     activation: Activation
     options: BlockOptions
 
     @nn.compact
-    def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
-        """Run the block on ``x`` of shape ``[batch, d_in]``."""
-        h = glorot_dense(self.features)(x)
+    def __call__(self, h: jax.Array, *, train: bool) -> jax.Array:
+        """Normalise, activate and (maybe) drop ``h`` of shape ``[batch, features]``."""
         batch_mode = train and self.options.bn_mode == "batch_stats"
         h = nn.BatchNorm(
             use_running_average=not batch_mode,
@@ -107,6 +104,23 @@ class HiddenBlock(nn.Module):
                 h, deterministic=not self.options.uses_dropout(train=train)
             )
         return h
+
+
+class HiddenBlock(nn.Module):
+    """``Dense(features) -> BatchNorm -> activation -> Dropout`` (see :class:`NormAct`).
+
+    Input ``[batch, d_in]``, output ``[batch, features]``.
+    """
+
+    features: int
+    activation: Activation
+    options: BlockOptions
+
+    @nn.compact
+    def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+        """Run the block on ``x`` of shape ``[batch, d_in]``."""
+        h = glorot_dense(self.features)(x)
+        return NormAct(self.activation, self.options)(h, train=train)
 
 
 class MLP(nn.Module):

@@ -15,6 +15,7 @@ exactly a fresh posterior sample of the re-encoded window.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Literal, NamedTuple
 
 import jax
@@ -223,10 +224,20 @@ class GANTask:
         self, params: dict, stats: dict, x: jax.Array, code: jax.Array | None, *, train: bool
     ) -> tuple[CriticOutput, dict]:
         """Run the critic (``code`` only for conditional critics); return output and statistics."""
+        pre = self.critic.apply({"params": params}, x, code, method="preactivation")
+        return self.score_preactivation(params, stats, pre, code, train=train)
+
+    def score_preactivation(
+        self, params: dict, stats: dict, pre: jax.Array, code: jax.Array | None, *, train: bool
+    ) -> tuple[CriticOutput, dict]:
+        """The critic from its first layer's output ``pre`` on; returns output and statistics."""
         variables = {"params": params, "batch_stats": stats}
+        method = "from_preactivation"
         if not train:
-            return self.critic.apply(variables, x, code, train=False), stats
-        out, updates = self.critic.apply(variables, x, code, train=True, mutable=["batch_stats"])
+            return self.critic.apply(variables, pre, code, train=False, method=method), stats
+        out, updates = self.critic.apply(
+            variables, pre, code, train=True, method=method, mutable=["batch_stats"]
+        )
         return out, updates["batch_stats"]
 
     # ---------------------------------------------------------------------------------------------
@@ -254,18 +265,42 @@ class GANTask:
         *,
         train: bool,
     ) -> tuple[jax.Array, tuple[dict[str, jax.Array], dict]]:
-        """``L_D = mean D(x) - mean D(G) + lambda_gp GP [- lambda_MI MI]`` (spec §3.3-§3.4)."""
-        condition = code if self.conditional else None
-        real, d_stats = self.score(d_params, d_stats, x_real, condition, train=train)
-        fake, d_stats = self.score(d_params, d_stats, x_fake, condition, train=train)
-        eps_shape = () if self.gp_eps == "per_batch" else (x_real.shape[0], 1)
-        x_hat = interpolate(x_real, x_fake, jax.random.uniform(eps_key, eps_shape))
+        """``L_D = mean D(x) - mean D(G) + lambda_gp GP [- lambda_MI MI]`` (spec §3.3-§3.4).
 
-        def summed_score(xh: jax.Array) -> tuple[jax.Array, dict]:
-            out, stats = self.score(d_params, d_stats, xh, condition, train=train)
+        The critic is called on the real, the fake and the interpolated batch, each call with its own
+        BatchNorm batch statistics (updated in that order), and the penalty uses the gradient of the
+        summed output of the interpolate call. Two exact rewrites make this cheaper: the first dense
+        layer of the real and fake batches is one matrix product of ``2B`` rows, and, that layer being
+        affine, the interpolate's first-layer output is ``eps a_real + (1 - eps) a_fake``; the input
+        gradient is then the first layer's transpose applied to the gradient at its output. The values
+        equal those of three separate critic calls up to float rounding.
+        """
+        condition = code if self.conditional else None
+        first = functools.partial(self.critic.apply, {"params": d_params}, method="preactivation")
+        both = first(
+            jnp.concatenate([x_real, x_fake]),
+            None if condition is None else jnp.concatenate([condition, condition]),
+        )
+        pre_real, pre_fake = jnp.split(both, 2)
+        real, d_stats = self.score_preactivation(
+            d_params, d_stats, pre_real, condition, train=train
+        )
+        fake, d_stats = self.score_preactivation(
+            d_params, d_stats, pre_fake, condition, train=train
+        )
+        eps_shape = () if self.gp_eps == "per_batch" else (x_real.shape[0], 1)
+        eps = jax.random.uniform(eps_key, eps_shape)
+
+        def summed_score(pre: jax.Array) -> tuple[jax.Array, dict]:
+            out, stats = self.score_preactivation(d_params, d_stats, pre, condition, train=train)
             return jnp.sum(out.score), stats
 
-        grads, d_stats = jax.grad(summed_score, has_aux=True)(x_hat)
+        pre_grads, d_stats = jax.grad(summed_score, has_aux=True)(
+            interpolate(pre_real, pre_fake, eps)
+        )
+        # the forward product inside vjp is unused and removed by the compiler
+        _, pullback = jax.vjp(lambda x: first(x, condition), interpolate(x_real, x_fake, eps))
+        (grads,) = pullback(pre_grads)
         penalty = gradient_penalty(grads)
         wasserstein = wasserstein_critic_loss(real.score, fake.score)
         loss = wasserstein + self.gp_weight * penalty

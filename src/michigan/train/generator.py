@@ -65,7 +65,7 @@ def generator_task(
         generator_hidden=tuple(config.generator_hidden),
         critic_hidden=tuple(config.critic_hidden),
         generator_options=BlockOptions(config.bn_mode, config.dropout_rate, config.dropout_active),
-        critic_bn_mode=config.bn_mode,
+        critic_bn_mode=config.critic_bn_mode,
         batch_size=config.batch_size,
         n_critic=config.n_critic,
         learning_rate=float(config.learning_rate),

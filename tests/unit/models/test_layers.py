@@ -27,8 +27,8 @@ def init_block(options, x, features=3):
     variables = block.init(jax.random.PRNGKey(1), jnp.asarray(x), train=False)
     # non-trivial BatchNorm affine parameters, so that gamma/beta placement is tested
     params = jax.tree.map(np.array, variables["params"])
-    params["BatchNorm_0"]["scale"] = np.array([0.5, 2.0, 1.5], np.float32)
-    params["BatchNorm_0"]["bias"] = np.array([0.1, -0.2, 0.3], np.float32)
+    params["NormAct_0"]["BatchNorm_0"]["scale"] = np.array([0.5, 2.0, 1.5], np.float32)
+    params["NormAct_0"]["BatchNorm_0"]["bias"] = np.array([0.1, -0.2, 0.3], np.float32)
     return block, {"params": params, "batch_stats": variables["batch_stats"]}
 
 
@@ -42,10 +42,10 @@ def test_batch_stats_training_uses_batch_moments_and_updates_moving_averages(x):
     out, updates = block.apply(variables, jnp.asarray(x), train=True, mutable=["batch_stats"])
     h = dense(variables, x)
     mean, var = h.mean(axis=0), h.var(axis=0)  # biased variance, as TF1
-    bn = variables["params"]["BatchNorm_0"]
+    bn = variables["params"]["NormAct_0"]["BatchNorm_0"]
     want = numpy_leaky(bn["scale"] * (h - mean) / np.sqrt(var + 1e-3) + bn["bias"])
     np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)
-    stats = updates["batch_stats"]["BatchNorm_0"]
+    stats = updates["batch_stats"]["NormAct_0"]["BatchNorm_0"]
     np.testing.assert_allclose(
         stats["mean"], 0.01 * mean, rtol=RTOL, atol=ATOL
     )  # 0.99 * 0 + 0.01 m
@@ -55,19 +55,21 @@ def test_batch_stats_training_uses_batch_moments_and_updates_moving_averages(x):
 def test_batch_stats_inference_uses_moving_averages(x):
     block, variables = init_block(BlockOptions("batch_stats"), x)
     moving = {
-        "BatchNorm_0": {
-            "mean": np.array([0.5, -1.0, 0.0], np.float32),
-            "var": np.array([2.0, 0.5, 1.0], np.float32),
+        "NormAct_0": {
+            "BatchNorm_0": {
+                "mean": np.array([0.5, -1.0, 0.0], np.float32),
+                "var": np.array([2.0, 0.5, 1.0], np.float32),
+            }
         }
     }
     variables = {**variables, "batch_stats": moving}
     out = block.apply(variables, jnp.asarray(x), train=False)
-    bn = variables["params"]["BatchNorm_0"]
+    bn = variables["params"]["NormAct_0"]["BatchNorm_0"]
     h = dense(variables, x)
     want = numpy_leaky(
         bn["scale"]
-        * (h - moving["BatchNorm_0"]["mean"])
-        / np.sqrt(moving["BatchNorm_0"]["var"] + 1e-3)
+        * (h - moving["NormAct_0"]["BatchNorm_0"]["mean"])
+        / np.sqrt(moving["NormAct_0"]["BatchNorm_0"]["var"] + 1e-3)
         + bn["bias"]
     )
     np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)
@@ -77,11 +79,11 @@ def test_batch_stats_inference_uses_moving_averages(x):
 def test_frozen_affine_is_a_fixed_affine_map_in_both_modes(x, train):
     block, variables = init_block(BlockOptions("frozen_affine"), x)
     out, updates = block.apply(variables, jnp.asarray(x), train=train, mutable=["batch_stats"])
-    bn = variables["params"]["BatchNorm_0"]
+    bn = variables["params"]["NormAct_0"]["BatchNorm_0"]
     want = numpy_leaky(bn["scale"] * dense(variables, x) / np.sqrt(1 + 1e-3) + bn["bias"])
     np.testing.assert_allclose(out, want, rtol=RTOL, atol=ATOL)
-    np.testing.assert_array_equal(updates["batch_stats"]["BatchNorm_0"]["mean"], 0.0)
-    np.testing.assert_array_equal(updates["batch_stats"]["BatchNorm_0"]["var"], 1.0)
+    np.testing.assert_array_equal(updates["batch_stats"]["NormAct_0"]["BatchNorm_0"]["mean"], 0.0)
+    np.testing.assert_array_equal(updates["batch_stats"]["NormAct_0"]["BatchNorm_0"]["var"], 1.0)
 
 
 def dropout_run(options, *, train, n=4000, features=50):

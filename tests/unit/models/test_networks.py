@@ -12,22 +12,25 @@ from michigan.models import VAE, BlockOptions, Critic, Generator
 RTOL, ATOL = 1e-5, 1e-5  # float32 network against float64 NumPy
 
 
-def numpy_block(p, stats_unused, h, activation):
-    """Dense -> BatchNorm with batch statistics -> activation, from a block's parameters."""
-    h = h @ p["Dense_0"]["kernel"] + p["Dense_0"]["bias"]
-    h = (
-        p["BatchNorm_0"]["scale"] * (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-3)
-        + p["BatchNorm_0"]["bias"]
-    )
+def numpy_norm_act(bn, h, activation):
+    """BatchNorm with batch statistics, then the activation."""
+    h = bn["scale"] * (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-3) + bn["bias"]
     return np.maximum(h, 0) if activation == "relu" else np.where(h > 0, h, 0.2 * h)
 
 
+def numpy_block(p, h, activation):
+    """Dense -> BatchNorm -> activation, from a hidden block's parameters."""
+    h = h @ p["Dense_0"]["kernel"] + p["Dense_0"]["bias"]
+    return numpy_norm_act(p["NormAct_0"]["BatchNorm_0"], h, activation)
+
+
 def numpy_trunk(params, x):
-    mlp = params["MLP_0"]
-    names = sorted(mlp, key=lambda n: int(n.split("_")[1]))
-    h = np.asarray(x, np.float64)
+    """The critic's feature h: first layer, then the remaining blocks (ReLU on the last)."""
+    h = np.asarray(x, np.float64) @ params["input_dense"]["kernel"] + params["input_dense"]["bias"]
+    h = numpy_norm_act(params["input_norm"]["BatchNorm_0"], h, "leaky")
+    names = sorted(params["trunk"], key=lambda n: int(n.split("_")[1]))
     for index, name in enumerate(names):
-        h = numpy_block(mlp[name], None, h, "relu" if index == len(names) - 1 else "leaky")
+        h = numpy_block(params["trunk"][name], h, "relu" if index == len(names) - 1 else "leaky")
     return h
 
 
@@ -46,7 +49,11 @@ def test_projection_critic_output_matches_numpy(tiny):
     out, _ = critic.apply(variables, tiny["x"], tiny["y"], train=True, mutable=["batch_stats"])
     p = jax.tree.map(np.asarray, variables["params"])
     h = numpy_trunk(p, tiny["x"])
-    want = h @ p["score"]["kernel"][:, 0] + p["score"]["bias"][0] + np.sum(tiny["y"] * h, axis=1)
+    want = (
+        h @ p["score_dense"]["kernel"][:, 0]
+        + p["score_dense"]["bias"][0]
+        + np.sum(tiny["y"] * h, axis=1)
+    )
     np.testing.assert_allclose(out.score, want, rtol=RTOL, atol=ATOL)
     assert out.q_mean is None
     assert np.all(h >= 0)  # the projected feature is post-ReLU
@@ -55,11 +62,11 @@ def test_projection_critic_output_matches_numpy(tiny):
 def test_concat_critic_sees_code_as_input(tiny):
     critic = Critic((8, 5, 3), "concat")
     variables = critic.init(jax.random.PRNGKey(0), tiny["x"], tiny["y"], train=False)
-    assert variables["params"]["MLP_0"]["HiddenBlock_0"]["Dense_0"]["kernel"].shape == (6 + 3, 8)
+    assert variables["params"]["input_dense"]["kernel"].shape == (6 + 3, 8)
     out, _ = critic.apply(variables, tiny["x"], tiny["y"], train=True, mutable=["batch_stats"])
     p = jax.tree.map(np.asarray, variables["params"])
     h = numpy_trunk(p, np.concatenate([tiny["x"], tiny["y"]], axis=1))
-    want = h @ p["score"]["kernel"][:, 0] + p["score"]["bias"][0]
+    want = h @ p["score_dense"]["kernel"][:, 0] + p["score_dense"]["bias"][0]
     np.testing.assert_allclose(out.score, want, rtol=RTOL, atol=ATOL)
 
 
@@ -69,7 +76,7 @@ def test_info_critic_q_head_on_shared_features(tiny):
     out, _ = critic.apply(variables, tiny["x"], train=True, mutable=["batch_stats"])
     p = jax.tree.map(np.asarray, variables["params"])
     h = numpy_trunk(p, tiny["x"])
-    q = numpy_block(p["q_hidden"], None, h, "leaky")
+    q = numpy_block(p["q_hidden"], h, "leaky")
     want = q @ p["q_mean"]["kernel"] + p["q_mean"]["bias"]
     np.testing.assert_allclose(out.q_mean, want, rtol=RTOL, atol=ATOL)
     assert out.score.shape == (7,)
@@ -108,3 +115,17 @@ def test_vae_shapes_and_reparameterisation():
     enc = vae.apply(variables, x, method="encode")
     np.testing.assert_allclose(enc.loc, out.loc, rtol=1e-6)
     np.testing.assert_allclose(vae.apply(variables, out.z, method="decode"), out.x_mean, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("bn_mode", "blind"), [("batch_stats", True), ("frozen_affine", False)])
+def test_batch_statistics_make_the_critic_blind_to_a_shift_of_the_batch(tiny, bn_mode, blind):
+    # why critic_bn_mode defaults to frozen_affine: with batch statistics, every call normalises its
+    # own batch, so shifting all cells of a (fake) batch by one vector leaves the scores unchanged
+    critic = Critic((8, 5, 3), "none", bn_mode=bn_mode)
+    variables = critic.init(jax.random.PRNGKey(0), tiny["x"], train=False)
+    scores = [
+        critic.apply(variables, tiny["x"] + shift, train=True, mutable=["batch_stats"])[0].score
+        for shift in (0.0, 3.0)
+    ]
+    # float32 rounding of the shifted first layer: 1e-4 absolute; a visible shift changes scores by O(1)
+    assert np.allclose(scores[0], scores[1], atol=1e-4) == blind
