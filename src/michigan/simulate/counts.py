@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 #: target number of gene x cell entries per block (about 16 MB per float64 temporary)
 BLOCK_ENTRIES = 1 << 21
+#: without dropout, entries with a smaller expected count are drawn from their negative binomial
+#: directly (see :func:`negative_binomial_by_inversion`); above it, as gamma then Poisson
+INVERSION_MAX_MEAN = 2.0
 #: counts are stored as int32 when they fit (as Splatter's output converted to AnnData)
 INT32_MAX = np.iinfo(np.int32).max
 
@@ -46,6 +49,14 @@ class CellLayout(NamedTuple):
     batch: np.ndarray  # [cells] row of gene_means
     factor_row: np.ndarray  # [cells] row of cell_factors
     library_size: np.ndarray  # [cells] expected library size L_c
+
+
+def row_totals(counts: sp.spmatrix | np.ndarray) -> np.ndarray:
+    """Library size of every cell: row sums ``[cells]`` (int64) of a ``[cells, genes]`` count matrix.
+
+    A product with a vector of ones, which for CSR is ~10x faster than ``.sum(axis=1)``.
+    """
+    return np.asarray(counts @ np.ones(counts.shape[1], dtype=np.int64)).ravel()
 
 
 def block_size(n_genes: int) -> int:
@@ -77,6 +88,10 @@ def sample_counts(
     * ``counts ~ Poisson(lambda)`` (``TrueCounts``),
     * with dropout: ``p = 1 / (1 + exp(-k_c (log lambda - x0_c)))`` and each count is kept with
       probability ``1 - p``.
+
+    Without dropout ``lambda`` is not needed, and entries with ``mu < INVERSION_MAX_MEAN`` (most
+    of them) draw their count directly from the same gamma-Poisson (negative binomial) law by CDF
+    inversion, which is about 1.5x faster.
 
     Parameters
     ----------
@@ -153,15 +168,80 @@ def _sample_block(
     mu *= scale[:, None]
     bcv2 = (bcv_common + 1.0 / np.sqrt(mu)) * bcv_scale
     bcv2 **= 2
-    cell_means = rng.standard_gamma(1.0 / bcv2)
-    cell_means *= mu
-    cell_means *= bcv2
-    counts = rng.poisson(cell_means)
-    if dropout is not None:
+    if dropout is None:
+        counts = np.empty(mu.shape, dtype=np.int64)
+        low = mu < INVERSION_MAX_MEAN
+        counts[low] = negative_binomial_by_inversion(rng, mu[low], 1.0 / bcv2[low])
+        high = ~low
+        counts[high] = rng.poisson(_gamma_cell_means(rng, mu[high], bcv2[high]))
+    else:
+        cell_means = _gamma_cell_means(rng, mu, bcv2)
+        counts = rng.poisson(cell_means)
         x0 = dropout.midpoint[cells, None]
         slope = dropout.shape[cells, None]
         with np.errstate(divide="ignore", over="ignore"):  # log(0), exp(inf): probability 0 or 1
             drop_prob = 1.0 / (1.0 + np.exp(-slope * (np.log(cell_means) - x0)))
         counts[rng.random(counts.shape) < drop_prob] = 0
     dtype = np.int32 if counts.max(initial=0) <= INT32_MAX else np.int64
-    return sp.csr_matrix(counts.astype(dtype, copy=False))
+    return _dense_to_csr(counts.astype(dtype, copy=False))
+
+
+def _dense_to_csr(dense: np.ndarray) -> sp.csr_matrix:
+    """CSR of a C-ordered 2-D array (row-major scan of the non-zeros; faster than ``csr_matrix``)."""
+    n_rows, n_cols = dense.shape
+    flat = np.flatnonzero(dense)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(flat // n_cols, minlength=n_rows), out=indptr[1:])
+    indices = (flat % n_cols).astype(np.int32)
+    return sp.csr_matrix((dense.ravel()[flat], indices, indptr), shape=dense.shape)
+
+
+def _gamma_cell_means(rng: np.random.Generator, mu: np.ndarray, bcv2: np.ndarray) -> np.ndarray:
+    """``CellMeans ~ Gamma(shape = 1 / BCV^2, scale = mu BCV^2)`` (model §3.7)."""
+    cell_means = rng.standard_gamma(1.0 / bcv2)
+    cell_means *= mu
+    cell_means *= bcv2
+    return cell_means
+
+
+def negative_binomial_by_inversion(
+    rng: np.random.Generator, mean: np.ndarray, size: np.ndarray
+) -> np.ndarray:
+    """Negative binomial draws with the given mean and size (shape) parameter, by CDF inversion.
+
+    ``Poisson(Gamma(shape = r, scale = mean / r))`` is the negative binomial with
+    ``P(0) = (r / (r + mean))^r`` and ``P(k + 1) = P(k) (k + r) / (k + 1) * mean / (r + mean)``;
+    one uniform per entry is compared with the running CDF. The work per entry is about
+    ``mean + 1`` steps, so this is used for small means, where it is cheaper than a gamma and a
+    Poisson draw.
+
+    Parameters
+    ----------
+    rng
+        Random generator (one uniform per entry).
+    mean, size
+        Arrays of the same shape: mean ``mu`` and size ``r = 1 / BCV^2`` of each entry.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 counts, same shape.
+    """
+    success = mean / (size + mean)
+    prob = np.exp(-size * np.log1p(mean / size))  # P(0)
+    uniform = rng.random(mean.shape)
+    counts = np.zeros(mean.shape, dtype=np.int64)
+    # entries still searching, as compact arrays that shrink every step
+    active = np.flatnonzero(uniform > prob)
+    u, cdf, pk = uniform[active], prob[active], prob[active]
+    r, q = size[active], success[active]
+    k = 0
+    while active.size:
+        pk *= (k + r) / (k + 1) * q
+        cdf += pk
+        k += 1
+        counts[active] = k
+        # the second test ends the search where rounding keeps the CDF just below u (u ~ 1)
+        more = (u > cdf) & (pk > cdf * np.finfo(np.float64).eps)
+        active, u, cdf, pk, r, q = active[more], u[more], cdf[more], pk[more], r[more], q[more]
+    return counts

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from michigan import keys
+from michigan.simulate.counts import row_totals
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -94,7 +95,7 @@ def splat_anndata(
             "Group": pd.Categorical.from_codes(path, categories=path_names(params.n_paths)),
             "ExpLibSize": np.asarray(exp_lib_size, dtype=np.float64),
             "Step": np.asarray(step, dtype=np.int32),
-            keys.LIBRARY_SIZE: np.asarray(counts.sum(axis=1), dtype=np.int64).ravel(),
+            keys.LIBRARY_SIZE: row_totals(counts),
         },
         index=pd.Index([f"Cell{i}" for i in range(1, n_cells + 1)]),
     )

@@ -84,7 +84,11 @@ class ParamSpec:
         if self.dtype is bool:
             return "true or false"
         if self.dtype is str:
-            return "one of " + ", ".join(repr(c) for c in self.choices or ())
+            return (
+                "a string"
+                if self.choices is None
+                else "one of " + ", ".join(map(repr, self.choices))
+            )
         noun = "an integer" if self.dtype is int else "a number"
         if self.lower is not None and self.upper is not None:
             return f"{noun} in {'(' if self.lower_open else '['}{_fmt(self.lower)}, {_fmt(self.upper)}]"

@@ -22,7 +22,7 @@ import pandas as pd
 
 from michigan import keys
 from michigan.simulate import model
-from michigan.simulate.counts import CellLayout
+from michigan.simulate.counts import CellLayout, row_totals
 from michigan.simulate.layout import native_backend
 from michigan.simulate.params import SplatCoreParams, param
 
@@ -260,7 +260,7 @@ def simulate_screen(params: ScreenParams, *, n_threads: int | None = None) -> ad
             ),
             keys.VEHICLE: drug == VEHICLE_NAME,
             "ExpLibSize": exp_lib_size,
-            keys.LIBRARY_SIZE: np.asarray(counts.sum(axis=1), dtype=np.int64).ravel(),
+            keys.LIBRARY_SIZE: row_totals(counts),
         },
         index=pd.Index([f"Cell{i}" for i in range(1, params.n_cells + 1)]),
     )

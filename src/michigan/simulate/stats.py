@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from michigan.simulate.counts import row_totals
+
 if TYPE_CHECKING:
     import anndata as ad
 
@@ -91,7 +93,7 @@ def splat_summary(adata: ad.AnnData) -> dict[str, float]:
     counts = sp.csr_matrix(adata.X)
     n_cells, n_genes = counts.shape
     obs, var = adata.obs, adata.var
-    library = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    library = row_totals(counts).astype(np.float64)
     exp_lib = np.asarray(obs["ExpLibSize"], dtype=np.float64)
     stats: dict[str, float] = {
         "zero_fraction": 1.0 - counts.nnz / (n_cells * n_genes),

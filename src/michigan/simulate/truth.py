@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from michigan import keys
+from michigan.simulate.counts import row_totals
 
 if TYPE_CHECKING:
     import anndata as ad
@@ -79,6 +80,6 @@ def add_ground_truth_factors(adata: ad.AnnData, *, copy: bool = False) -> ad.Ann
     obs[keys.PATH] = pd.Categorical(obs["Group"])
     obs[keys.STEP] = np.asarray(obs["Step"], dtype=np.int64)
     if keys.LIBRARY_SIZE not in obs.columns:
-        obs[keys.LIBRARY_SIZE] = np.asarray(target.X.sum(axis=1), dtype=np.int64).ravel()
+        obs[keys.LIBRARY_SIZE] = row_totals(target.X)
     obs[keys.LIBRARY_SIZE_QUARTILE] = library_size_quartiles(np.asarray(obs[keys.LIBRARY_SIZE]))
     return target if copy else None

@@ -149,8 +149,10 @@ def test_dropout_zeroes_counts():
     with_dropout = splat_paths(
         **base, dropout_type="experiment", dropout_mid=[2.0], dropout_shape=[-1.0]
     )
-    assert with_dropout.X.nnz < without.X.nnz
-    assert np.all(with_dropout.X.toarray() <= without.X.toarray())
+    # midpoint log(2), slope -1: an entry with CellMeans 2 drops with probability 1/2 (1/3 at 4,
+    # 1/6 at 10); 16 % of the ~56,000 non-zero entries go at this seed, while the non-zero count
+    # of two runs without dropout differs by < 1 %
+    assert with_dropout.X.nnz < 0.92 * without.X.nnz
 
 
 def test_dropout_per_cell_and_per_group():
