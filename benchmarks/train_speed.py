@@ -19,7 +19,9 @@ in a subprocess, in the same run, and prints the JAX/PyTorch ratio. torch is not
 install it into a separate environment, e.g. ``uv venv /tmp/torchvenv && VIRTUAL_ENV=/tmp/torchvenv uv pip
 install torch==2.13.0 numpy``, and point ``--peer-python`` (or ``MICHIGAN_PEER_PYTHON``) at its python;
 ``--peer-script`` (or ``MICHIGAN_PEER_SCRIPT``) locates bench_torch.py (default: the shared folder beside
-the repository). The peer waits for a quiet machine before timing (its own guard).
+the repository). The peer's own timing module waits for a quiet machine before and between repeats; by
+default ``benchmarks/peer_timing/benchutil.py`` replaces it (same interface, no waiting), so that both
+sides are timed under the same load; ``--peer-guard`` keeps the peer's guard.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from michigan.train.representation import representation_task
 from michigan.train.vae import VAEData
 
 PEER_MODEL = {"btcvae": "vae", "wgan_gp": "wgan", "michigan": "wgan"}
+PEER_TIMING = Path(__file__).resolve().parent / "peer_timing"
 DEFAULT_PEER_SCRIPT = (
     Path(__file__).resolve().parents[2] / "shared/benchmarks-reference/bench_torch.py"
 )
@@ -92,12 +95,19 @@ def time_jax(model: str, genes: int, cells: int, repeats: int) -> dict:
     }
 
 
-def time_peer(model: str, genes: int, cells: int, python: str, script: Path) -> dict:
+def time_peer(
+    model: str, genes: int, cells: int, python: str, script: Path, *, guard: bool
+) -> dict:
     peer = PEER_MODEL[model]
+    path = [str(script.parent)] if guard else [str(PEER_TIMING), str(script.parent)]
     with tempfile.TemporaryDirectory() as work:
-        env = {**os.environ, "PYTHONPATH": str(script.parent)}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+        # run_path keeps the script's folder off sys.path, so PYTHONPATH decides which benchutil loads
+        launcher = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
         command = [
             python,
+            "-c",
+            launcher,
             str(script),
             peer,
             "--adam",
@@ -122,6 +132,11 @@ def main() -> None:
     parser.add_argument("--peer", action="store_true", help="also time the PyTorch peer")
     parser.add_argument("--peer-python", default=os.environ.get("MICHIGAN_PEER_PYTHON"))
     parser.add_argument(
+        "--peer-guard",
+        action="store_true",
+        help="time the peer with its own quiet-machine guard (may wait long)",
+    )
+    parser.add_argument(
         "--peer-script",
         type=Path,
         default=Path(os.environ.get("MICHIGAN_PEER_SCRIPT", DEFAULT_PEER_SCRIPT)),
@@ -134,7 +149,14 @@ def main() -> None:
     load_before = os.getloadavg()
     result = time_jax(args.model, args.genes, args.cells, args.repeats)
     if args.peer:
-        result |= time_peer(args.model, args.genes, args.cells, args.peer_python, args.peer_script)
+        result |= time_peer(
+            args.model,
+            args.genes,
+            args.cells,
+            args.peer_python,
+            args.peer_script,
+            guard=args.peer_guard,
+        )
         result["ratio"] = result["cells_per_s"] / result["peer_cells_per_s"]
     result["loadavg_before_after"] = [load_before[0], os.getloadavg()[0]]
     if args.json:
