@@ -488,6 +488,76 @@ class EvaluationConfig:
     is_splits: int
 
 
+@dataclasses.dataclass(frozen=True)
+class SimulationConfig:
+    """Splat paths simulations (Splatter's parameters in snake_case) and the backend that runs them."""
+
+    backend: str
+    variants: tuple[str, ...]
+    seed: int
+    n_genes: int
+    mean_shape: float
+    mean_rate: float
+    lib_loc: float
+    lib_scale: float
+    lib_norm: bool
+    out_prob: float
+    out_fac_loc: float
+    out_fac_scale: float
+    bcv_common: float
+    bcv_df: float
+    batch_cells: tuple[int, ...]
+    batch_fac_loc: float | tuple[float, ...]
+    batch_fac_scale: float | tuple[float, ...]
+    batch_rm_effect: bool
+    group_prob: tuple[float, ...]
+    de_prob: float | tuple[float, ...]
+    de_down_prob: float | tuple[float, ...]
+    de_fac_loc: float | tuple[float, ...]
+    de_fac_scale: float | tuple[float, ...]
+    dropout_type: str
+    dropout_mid: tuple[float, ...]
+    dropout_shape: tuple[float, ...]
+    path_from: int | tuple[int, ...]
+    path_n_steps: int | tuple[int, ...]
+    path_skew: float | tuple[float, ...]
+    path_nonlinear_prob: float
+    path_sigma_fac: float
+    by_dataset: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class ScreenConfig:
+    """The simulated perturbation screen (see :class:`michigan.simulate.screen.ScreenParams`)."""
+
+    seed: int
+    n_genes: int
+    mean_shape: float
+    mean_rate: float
+    lib_loc: float
+    lib_scale: float
+    lib_norm: bool
+    out_prob: float
+    out_fac_loc: float
+    out_fac_scale: float
+    bcv_common: float
+    bcv_df: float
+    n_cell_types: int
+    n_drugs: int
+    cells_per_condition: int
+    cell_type_fac_loc: float
+    cell_type_fac_scale: float
+    drug_de_prob: float
+    drug_de_down_prob: float
+    drug_de_fac_loc: float
+    drug_de_fac_scale: float
+    interactions: tuple[str, ...]
+    interaction_de_prob: float
+    interaction_de_down_prob: float
+    interaction_fac_loc: float
+    interaction_fac_scale: float
+
+
 SECTIONS: dict[str, type[Any]] = {
     "representation": RepresentationConfig,
     "generator": GeneratorConfig,
@@ -497,6 +567,8 @@ SECTIONS: dict[str, type[Any]] = {
     "h5ad": H5adConfig,
     "preprocess": PreprocessConfig,
     "evaluation": EvaluationConfig,
+    "simulation": SimulationConfig,
+    "screen": ScreenConfig,
 }
 
 

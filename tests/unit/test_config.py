@@ -226,3 +226,26 @@ def test_h5ad_entries_become_typed_dataclasses():
 def test_h5ad_entry_without_path_is_rejected():
     with pytest.raises(cfg.ConfigError, match=r"h5ad\.datasets\.pbmc.*'path' is a required"):
         cfg.load_section("h5ad", params={"datasets": {"pbmc": {"counts_layer": "counts"}}})
+
+
+@pytest.mark.parametrize(
+    ("section", "params_cls", "extra"),
+    [
+        ("simulation", "SplatParams", {"backend", "variants", "by_dataset"}),
+        ("screen", "ScreenParams", set()),
+    ],
+)
+def test_simulation_sections_follow_the_simulator_parameters(section, params_cls, extra):
+    """The schema entries are the simulator's own parameter specs (names, types, ranges, defaults)."""
+    from michigan.simulate import json_schema_properties, params, screen
+
+    cls = getattr(params, params_cls, None) or getattr(screen, params_cls)
+    expected = json_schema_properties(cls)
+    properties = cfg.section_schema(section)["properties"]
+    assert set(properties) - extra == set(expected)
+    for name, spec in expected.items():
+        given = {k: v for k, v in properties[name].items() if not (name == "seed" and k == "default")}
+        assert given == spec, name
+    defaults = cfg.load_section(section, params={})
+    built = cfg.library_params(cls, defaults)
+    assert built.seed == 1

@@ -99,3 +99,7 @@ def h5ad_params(wildcards):
     return michigan_config.dump_params(
         {"datasets": {wildcards.name: user_dataset(wildcards.name)}}
     )
+
+
+def simulation_params(wildcards):
+    return section_params("simulation", f"simulated/{wildcards.variant}")

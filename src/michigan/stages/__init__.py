@@ -83,4 +83,4 @@ def stage(
 
 
 # Importing the stage modules registers their stages (in pipeline order for `michigan --help`).
-from michigan.stages import data  # noqa: E402, F401
+from michigan.stages import data, simulate  # noqa: E402, F401
