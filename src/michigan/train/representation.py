@@ -93,8 +93,8 @@ def train_representation(
     config
         The ``representation`` section (``beta`` applies to ``btcvae`` only; the VAE uses 0).
     model
-        ``"ppca"`` (closed form; ``epochs`` and the optimiser settings are unused), ``"vae"`` or
-        ``"btcvae"``.
+        ``"ppca"`` (closed form on all cells; the network, optimiser, epoch and validation
+        settings are unused), ``"vae"`` or ``"btcvae"``.
     seed
         Seeds the validation split, initialisation and every random draw of training.
     out_dir
