@@ -16,6 +16,7 @@ degenerate gamma / chi-squared draw).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import difflib
 import math
@@ -314,8 +315,8 @@ def path_order(path_from: Sequence[int]) -> tuple[int, ...]:
     """Order in which paths can be simulated: each after the path it starts from.
 
     ``path_from[p]`` is the 1-based path whose end path ``p`` starts from (0 = the root). Returns
-    0-based path indices, as Splatter's ``getPathOrder`` (paths whose origin is done are taken in
-    index order, repeatedly).
+    0-based path indices in the order of Splatter's ``getPathOrder``: paths wait in a queue, and
+    the path at its head is taken if its origin is done, else sent to the back.
 
     Raises
     ------
@@ -323,17 +324,22 @@ def path_order(path_from: Sequence[int]) -> tuple[int, ...]:
         If the paths contain a cycle (some path can never be reached from the root).
     """
     done: list[int] = []
-    pending = list(range(len(path_from)))
-    while pending:
-        ready = [p for p in pending if path_from[p] == 0 or path_from[p] - 1 in done]
-        if not ready:
+    queue = collections.deque(range(len(path_from)))
+    waited = 0  # paths sent to the back since the last one was taken
+    while queue:
+        path = queue.popleft()
+        if path_from[path] == 0 or path_from[path] - 1 in done:
+            done.append(path)
+            waited = 0
+            continue
+        queue.append(path)
+        waited += 1
+        if waited > len(queue):
             msg = (
                 f"Splat parameter 'path_from' {list(path_from)} contains a cycle: paths "
-                f"{[p + 1 for p in pending]} cannot be reached from the root (0)"
+                f"{sorted(p + 1 for p in queue)} cannot be reached from the root (0)"
             )
             raise ValueError(msg)
-        done.extend(ready)
-        pending = [p for p in pending if p not in ready]
     return tuple(done)
 
 

@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
+from michigan.simulate import counts as counts_module
 from michigan.simulate.counts import (
     CellLayout,
     Dropout,
@@ -115,8 +116,10 @@ def test_inversion_ends_where_rounding_keeps_the_cdf_below_u():
     assert np.all(draws >= law.ppf(1 - 1e-12))
 
 
-def test_result_does_not_depend_on_threads_and_is_int32_csr():
-    n = 3 * block_size(GENE_MEANS.size) + 17  # several blocks, the last one partial
+def test_result_does_not_depend_on_threads_and_is_int32_csr(monkeypatch):
+    monkeypatch.setattr(counts_module, "BLOCK_ENTRIES", 64)  # 16 cells of 4 genes per block
+    n = 3 * block_size(GENE_MEANS.size) + 5  # several blocks, the last one partial
+    assert n == 53
     one = _counts(n, threads=1)
     three = _counts(n, threads=3)
     assert isinstance(one, sp.csr_matrix)

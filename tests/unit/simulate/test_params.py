@@ -155,13 +155,12 @@ def test_missing_seed_is_named():
         SplatParams.from_dict({"n_genes": 10})
 
 
-def test_path_order_follows_origins():
+def test_path_order_follows_splatters_queue():
     assert path_order([0, 0]) == (0, 1)
-    assert path_order([2, 0, 2]) == (
-        1,
-        0,
-        2,
-    )  # path 2 from the root, then paths 1 and 3 from its end
+    # queue 1, 2, 3: path 1 waits for path 2 (its origin), path 3 follows path 2, then path 1
+    assert path_order([2, 0, 2]) == (1, 2, 0)
+    assert path_order([0, 1, 0]) == (0, 1, 2)
+    assert path_order([0, 3, 1]) == (0, 2, 1)
 
 
 def test_to_dict_round_trips():
