@@ -23,6 +23,8 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:

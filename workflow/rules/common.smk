@@ -103,3 +103,124 @@ def h5ad_params(wildcards):
 
 def simulation_params(wildcards):
     return section_params("simulation", f"simulated/{wildcards.variant}")
+
+
+# --------------------------------------------------------------------------------------------------
+# models
+
+REPRESENTATIONS = ["ppca", "vae", "btcvae"]
+CONDITIONAL_GENERATORS = ["cwgan_gp", "michigan"]
+GENERATORS = ["wgan_gp", "infowgan_gp"] + [
+    f"{model}_{codes}"
+    for model in CONDITIONAL_GENERATORS
+    for codes in ("mean", "sampled")
+]
+
+
+wildcard_constraints:
+    trainset=r"all|heldout|lowdh",
+    rep="|".join(REPRESENTATIONS),
+    gen="|".join(GENERATORS),
+    model="|".join(REPRESENTATIONS + GENERATORS),
+
+
+def run_dir(wildcards):
+    return f"results/{wildcards.dataset}/{wildcards.trainset}/seed{wildcards.seed}"
+
+
+def split_file(wildcards):
+    return f"results/{wildcards.dataset}/splits/{wildcards.trainset}.json"
+
+
+def split_option(wildcards):
+    """The CLI option that restricts training to a split's training cells ("" for all cells)."""
+    if wildcards.trainset == "all":
+        return ""
+    return f"--train-split {split_file(wildcards)}"
+
+
+def training_inputs(wildcards):
+    inputs = {"data": f"results/{wildcards.dataset}/preprocessed.h5ad"}
+    if wildcards.trainset != "all":
+        inputs["split"] = split_file(wildcards)
+    return inputs
+
+
+def representation_params(wildcards):
+    return section_params("representation", wildcards.dataset)
+
+
+def generator_params(wildcards):
+    return section_params("generator", wildcards.dataset)
+
+
+def generator_model(wildcards):
+    """`michigan_mean` -> `michigan`; unconditional names stay as they are."""
+    return (
+        wildcards.gen.rsplit("_", 1)[0] if is_conditional(wildcards) else wildcards.gen
+    )
+
+
+def is_conditional(wildcards):
+    name = getattr(wildcards, "gen", None) or wildcards.model
+    return name.rsplit("_", 1)[0] in CONDITIONAL_GENERATORS
+
+
+def codes_file(wildcards):
+    """Codes that condition the generators: those of generator.representation's model."""
+    representation = config["generator"]["representation"]
+    return f"{run_dir(wildcards)}/{representation}/codes.h5ad"
+
+
+def code_options(wildcards):
+    if getattr(wildcards, "model", None) in REPRESENTATIONS or not is_conditional(
+        wildcards
+    ):
+        return ""
+    mode = (getattr(wildcards, "gen", None) or wildcards.model).rsplit("_", 1)[1]
+    return f"--codes {codes_file(wildcards)} --code-mode {mode}"
+
+
+def generator_training_inputs(wildcards):
+    inputs = training_inputs(wildcards)
+    if is_conditional(wildcards):
+        inputs["codes"] = codes_file(wildcards)
+    return inputs
+
+
+def generation_inputs(wildcards):
+    inputs = training_inputs(wildcards)
+    inputs["model"] = f"{run_dir(wildcards)}/{wildcards.model}/model"
+    if wildcards.model not in REPRESENTATIONS and is_conditional(wildcards):
+        inputs["codes"] = codes_file(wildcards)
+    return inputs
+
+
+# --------------------------------------------------------------------------------------------------
+# evaluation
+
+
+def dataset_factors(wildcards):
+    """obs columns of a dataset's ground-truth factors (the simulations' or a user's)."""
+    from michigan import keys
+
+    if wildcards.dataset.startswith("simulated/"):
+        return " ".join(keys.SIMULATION_FACTORS)
+    if wildcards.dataset.startswith("h5ad/"):
+        factors = user_dataset(wildcards.dataset.removeprefix("h5ad/"))["factor_keys"]
+        if factors:
+            return " ".join(factors)
+    raise WorkflowError(
+        f"dataset {wildcards.dataset} has no ground-truth factors for the disentanglement "
+        "metrics (set factor_keys of an h5ad dataset)"
+    )
+
+
+def label_option(wildcards):
+    """Cell types for the inception score, where the dataset has them."""
+    if wildcards.dataset.startswith(("tabula_muris/", "sciplex", "screen")):
+        return "--labels cell_type"
+    if wildcards.dataset.startswith("h5ad/"):
+        key = user_dataset(wildcards.dataset.removeprefix("h5ad/"))["cell_type_key"]
+        return "--labels cell_type" if key else ""
+    return ""

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 class MetricEntry(TypedDict):
     """One recorded metric value and the convention that produced it."""
 
-    value: float
+    value: float | None  # None: not computable on these data (the convention says why)
     convention: str
 
 
@@ -49,6 +49,9 @@ class LatentCodes(NamedTuple):
 def _entry(value: float, convention: str) -> MetricEntry:
     return {"value": float(value), "convention": convention}
 
+
+#: cells per vote of the original code's FactorVAE metric (its L_samples)
+_MICHIGAN_VOTE_CELLS = 40
 
 _MIG_CONVENTION_TEXT = {
     "michigan_balanced": "level weights N_l/N, H(v)=log(levels), no clamp (MichiGAN code default)",
@@ -139,19 +142,32 @@ def evaluate_disentanglement(
         f"{factor_vae_n_eval} eval votes, prune std < {factor_vae_prune}",
     )
     if michigan_code_factor_vae:
-        records["factorvae_michigan_code"] = _entry(
-            factor_vae_score(
-                codes.mean,
-                factors,
-                seed=seed,
-                variant="michigan_code",
-                batch_size=40,
-                n_train=8000,
-                n_eval=2000,
-            ),
+        convention = (
             "MichiGAN FactorVAEMetric as coded (ARGMAX of normalised std, a known bug; near "
-            "chance on a perfect code), 40 cells per vote, 8000 train / 2000 test votes",
+            f"chance on a perfect code), {_MICHIGAN_VOTE_CELLS} cells per vote, 8000 train / "
+            "2000 test votes"
         )
+        smallest = min(np.unique(col, return_counts=True)[1].min() for col in np.asarray(factors).T)
+        if smallest < _MICHIGAN_VOTE_CELLS:
+            # the original draws each vote's cells without replacement from one factor level
+            logger.warning("factorvae_michigan_code skipped: a factor level has %d cells", smallest)
+            records["factorvae_michigan_code"] = {
+                "value": None,
+                "convention": f"not computed: a factor level has only {smallest} cells; {convention}",
+            }
+        else:
+            records["factorvae_michigan_code"] = _entry(
+                factor_vae_score(
+                    codes.mean,
+                    factors,
+                    seed=seed,
+                    variant="michigan_code",
+                    batch_size=_MICHIGAN_VOTE_CELLS,
+                    n_train=8000,
+                    n_eval=2000,
+                ),
+                convention,
+            )
     records["spearman_gap"] = _entry(
         spearman_gap(codes.mean, factors),
         "MichiGAN CorrGap on posterior means: mean over factors of top-1 minus top-2 "

@@ -8,6 +8,7 @@ libraries (JAX, scanpy) inside their body so that ``michigan --help`` stays fast
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -82,5 +83,6 @@ def stage(
     return register
 
 
-# Importing the stage modules registers their stages (in pipeline order for `michigan --help`).
-from michigan.stages import data, simulate  # noqa: E402, F401
+# Importing the stage modules registers their stages, in pipeline order for `michigan --help`.
+for _module in ("simulate", "data", "models", "evaluate"):
+    importlib.import_module(f"michigan.stages.{_module}")

@@ -62,6 +62,19 @@ def test_disentanglement_family(perfect_code):
     assert set(means_only) == {"mig_discrete", "factorvae_score", "spearman_gap"}
 
 
+def test_original_factor_vae_is_skipped_with_a_reason_on_small_levels(perfect_code):
+    factors, mu, logsigma, z = perfect_code
+    # 90 random cells: the 4-level factor then has levels of fewer than the 40 cells a vote draws
+    keep = np.random.default_rng(1).choice(len(mu), 90, replace=False)
+    records = evaluate_disentanglement(
+        LatentCodes(mu[keep], logsigma[keep], z[keep]), factors[keep], seed=3, factor_vae_n_var=90
+    )
+    entry = records["factorvae_michigan_code"]
+    assert entry["value"] is None
+    assert entry["convention"].startswith("not computed: a factor level has only")
+    json.dumps(records)
+
+
 def test_generator_disentanglement_family(perfect_code):
     factors, mu, _, _ = perfect_code
     rng = np.random.default_rng(0)

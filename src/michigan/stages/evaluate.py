@@ -1,0 +1,149 @@
+"""Evaluation stages: disentanglement of codes, disentanglement of generators, quality of generated cells.
+
+Each writes a ``metrics.json`` of ``{name: {"value": ..., "convention": ...}}`` (see
+:mod:`michigan.metrics.evaluate`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from michigan import keys
+from michigan.stages import arg, stage
+
+if TYPE_CHECKING:
+    import argparse
+
+    from michigan import config as cfg
+
+_OUTPUT = arg("--output", type=Path, required=True, help="metrics .json to write")
+_FACTORS = arg(
+    "--factors", nargs="+", required=True, help="obs columns of the ground-truth (discrete) factors"
+)
+
+
+def _write(metrics: dict[str, Any], path: Path) -> dict[str, float]:
+    from michigan.io import write_json
+
+    write_json(metrics, path)
+    return {name: entry["value"] for name, entry in metrics.items()}
+
+
+@stage(
+    "evaluate-disentanglement",
+    help="MIG (three conventions and the histogram MIG), FactorVAE score and Spearman gap of codes.",
+    section="evaluation",
+    seeded=True,
+    arguments=(
+        arg("--codes", type=Path, required=True, help="codes .h5ad with the factors in obs"),
+        _FACTORS,
+        _OUTPUT,
+    ),
+    inputs=lambda a: {"codes": a.codes},
+    outputs=lambda a: {"metrics": a.output},
+)
+def evaluate_disentanglement(
+    args: argparse.Namespace, section: cfg.EvaluationConfig
+) -> dict[str, float]:
+    """Table 1's metrics of a representation model's codes."""
+    from michigan.io import read_h5ad
+    from michigan.metrics import evaluate
+    from michigan.metrics.adata import read_codes, read_factors
+
+    adata = read_h5ad(args.codes)
+    metrics = evaluate.evaluate_disentanglement(
+        read_codes(adata),
+        read_factors(adata, factor_keys=args.factors),
+        seed=args.seed,
+        max_cells=section.mig_max_cells,
+        n_bins=section.n_bins,
+        factor_vae_batch_size=section.factor_vae_batch_size,
+        factor_vae_n_train=section.factor_vae_n_train,
+        factor_vae_n_eval=section.factor_vae_n_eval,
+        factor_vae_n_var=section.factor_vae_n_var,
+        factor_vae_prune=section.factor_vae_prune,
+        michigan_code_factor_vae=section.michigan_code_factor_vae,
+        float64=section.mig_float64,
+    )
+    return _write(metrics, args.output)
+
+
+@stage(
+    "evaluate-generator-disentanglement",
+    help="Spearman gap of a generator's input codes against kNN-inferred factors of its cells.",
+    section="evaluation",
+    seeded=True,
+    arguments=(
+        arg("--generated", type=Path, required=True, help="generated .h5ad (obsm code)"),
+        arg("--real", type=Path, required=True, help="preprocessed real cells with factors"),
+        _FACTORS,
+        _OUTPUT,
+    ),
+    inputs=lambda a: {"generated": a.generated, "real": a.real},
+    outputs=lambda a: {"metrics": a.output},
+)
+def evaluate_generator_disentanglement(
+    args: argparse.Namespace, section: cfg.EvaluationConfig
+) -> dict[str, float]:
+    """Table 3's metric of a generator."""
+    from michigan.io import read_h5ad
+    from michigan.metrics import evaluate
+    from michigan.metrics.adata import read_factors
+
+    fake, real = read_h5ad(args.generated), read_h5ad(args.real)
+    metrics = evaluate.evaluate_generator_disentanglement(
+        fake.obsm[keys.GENERATOR_CODE],
+        fake.X,
+        real.X,
+        read_factors(real, factor_keys=args.factors),
+        k=section.knn_k,
+        n_pcs=min(section.n_pcs, real.n_vars),
+        seed=args.seed,
+    )
+    return _write(metrics, args.output)
+
+
+@stage(
+    "evaluate-generation",
+    help="RF error and ROC AUC of real vs generated cells, and the inception score.",
+    section="evaluation",
+    seeded=True,
+    arguments=(
+        arg("--generated", type=Path, required=True, help="generated .h5ad"),
+        arg("--real", type=Path, required=True, help="preprocessed real cells"),
+        arg("--labels", help="obs column of cell types for the inception score (optional)"),
+        arg("--threads", type=int, default=1, help="parallel jobs of the random forests"),
+        _OUTPUT,
+    ),
+    inputs=lambda a: {"generated": a.generated, "real": a.real},
+    outputs=lambda a: {"metrics": a.output},
+)
+def evaluate_generation(
+    args: argparse.Namespace, section: cfg.EvaluationConfig
+) -> dict[str, float]:
+    """Table 2's metrics of generated cells."""
+    from michigan.io import read_h5ad
+    from michigan.metrics import evaluate
+
+    fake, real = read_h5ad(args.generated), read_h5ad(args.real)
+    labels = None
+    if args.labels is not None:
+        if args.labels not in real.obs:
+            msg = f"{args.real} has no obs column {args.labels!r} for the inception score"
+            raise KeyError(msg)
+        labels = real.obs[args.labels].astype(str).to_numpy()
+    metrics = evaluate.evaluate_generation(
+        real.X,
+        fake.X,
+        real_labels=labels,
+        seed=args.seed,
+        n_cells=section.n_cells,
+        n_pcs=min(section.n_pcs, real.n_vars),
+        n_estimators=section.rf_trees,
+        n_splits=section.rf_folds,
+        original_pca=section.rf_original_pca,
+        is_splits=section.is_splits,
+        n_jobs=args.threads,
+    )
+    return _write(metrics, args.output)

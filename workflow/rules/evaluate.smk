@@ -1,0 +1,67 @@
+# Metrics of codes, of generators and of generated cells, one metrics .json per model.
+
+
+rule evaluate_disentanglement:
+    input:
+        codes=f"{RUN}/{{rep}}/codes.h5ad",
+    output:
+        metrics=f"{RUN}/{{rep}}/disentanglement.json",
+        record=f"{RUN}/{{rep}}/disentanglement.run.json",
+    log:
+        f"results/logs/evaluate_disentanglement/{RUN}/{{rep}}.log",
+    benchmark:
+        f"results/benchmarks/evaluate_disentanglement/{RUN}/{{rep}}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=section_params("evaluation"),
+        factors=dataset_factors,
+    shell:
+        "python -m michigan evaluate-disentanglement --params {params.section:q} "
+        "--seed {wildcards.seed} --codes {input.codes} --factors {params.factors} "
+        "--output {output.metrics} > {log} 2>&1"
+
+
+rule evaluate_generator_disentanglement:
+    input:
+        generated=f"{RUN}/{{gen}}/generated.h5ad",
+        real="results/{dataset}/preprocessed.h5ad",
+    output:
+        metrics=f"{RUN}/{{gen}}/disentanglement.json",
+        record=f"{RUN}/{{gen}}/disentanglement.run.json",
+    log:
+        f"results/logs/evaluate_generator_disentanglement/{RUN}/{{gen}}.log",
+    benchmark:
+        f"results/benchmarks/evaluate_generator_disentanglement/{RUN}/{{gen}}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=section_params("evaluation"),
+        factors=dataset_factors,
+    shell:
+        "python -m michigan evaluate-generator-disentanglement --params {params.section:q} "
+        "--seed {wildcards.seed} --generated {input.generated} --real {input.real} "
+        "--factors {params.factors} --output {output.metrics} > {log} 2>&1"
+
+
+rule evaluate_generation:
+    input:
+        generated=f"{RUN}/{{model}}/generated.h5ad",
+        real="results/{dataset}/preprocessed.h5ad",
+    output:
+        metrics=f"{RUN}/{{model}}/generation.json",
+        record=f"{RUN}/{{model}}/generation.run.json",
+    log:
+        f"results/logs/evaluate_generation/{RUN}/{{model}}.log",
+    benchmark:
+        f"results/benchmarks/evaluate_generation/{RUN}/{{model}}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    threads: max(1, workflow.cores)
+    params:
+        section=section_params("evaluation"),
+        labels=label_option,
+    shell:
+        "python -m michigan evaluate-generation --params {params.section:q} "
+        "--seed {wildcards.seed} --generated {input.generated} --real {input.real} "
+        "{params.labels} --threads {threads} --output {output.metrics} > {log} 2>&1"

@@ -1,0 +1,92 @@
+# Models: representation (PPCA, VAE, beta-TCVAE) -> codes -> generators -> generated cells.
+# Layout: results/<dataset>/<trainset>/seed<seed>/<model>/{model/,codes.h5ad,generated.h5ad,...}
+# where <trainset> is "all" or a held-out split (results/<dataset>/splits/<trainset>.json).
+# Training checkpoints live beside model/ and are not outputs, so a failed or preempted job's
+# rerun resumes from them.
+
+RUN = "results/{dataset}/{trainset}/seed{seed}"
+
+
+rule train_representation:
+    input:
+        unpack(training_inputs),
+    output:
+        model=directory(f"{RUN}/{{rep}}/model"),
+    log:
+        f"results/logs/train_representation/{RUN}/{{rep}}.log",
+    benchmark:
+        f"results/benchmarks/train_representation/{RUN}/{{rep}}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    threads: max(1, workflow.cores)
+    params:
+        section=representation_params,
+        split=split_option,
+        checkpoints=f"{RUN}/{{rep}}/checkpoint",
+    shell:
+        "python -m michigan train-representation --params {params.section:q} "
+        "--seed {wildcards.seed} --model {wildcards.rep} --input {input.data} {params.split} "
+        "--output {output.model} --checkpoint-dir {params.checkpoints} > {log} 2>&1"
+
+
+rule encode:
+    input:
+        data="results/{dataset}/preprocessed.h5ad",
+        model=f"{RUN}/{{rep}}/model",
+    output:
+        codes=f"{RUN}/{{rep}}/codes.h5ad",
+        record=f"{RUN}/{{rep}}/codes.run.json",
+    log:
+        f"results/logs/encode/{RUN}/{{rep}}.log",
+    benchmark:
+        f"results/benchmarks/encode/{RUN}/{{rep}}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    shell:
+        "python -m michigan encode --seed {wildcards.seed} --input {input.data} "
+        "--model-dir {input.model} --output {output.codes} > {log} 2>&1"
+
+
+rule train_generator:
+    input:
+        unpack(generator_training_inputs),
+    output:
+        model=directory(f"{RUN}/{{gen}}/model"),
+    log:
+        f"results/logs/train_generator/{RUN}/{{gen}}.log",
+    benchmark:
+        f"results/benchmarks/train_generator/{RUN}/{{gen}}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    threads: max(1, workflow.cores)
+    params:
+        section=generator_params,
+        split=split_option,
+        model=generator_model,
+        codes=code_options,
+        checkpoints=f"{RUN}/{{gen}}/checkpoint",
+    shell:
+        "python -m michigan train-generator --params {params.section:q} "
+        "--seed {wildcards.seed} --model {params.model} --input {input.data} {params.split} "
+        "{params.codes} --output {output.model} --checkpoint-dir {params.checkpoints} "
+        "> {log} 2>&1"
+
+
+rule generate:
+    input:
+        unpack(generation_inputs),
+    output:
+        generated=f"{RUN}/{{model}}/generated.h5ad",
+        record=f"{RUN}/{{model}}/generated.run.json",
+    log:
+        f"results/logs/generate/{RUN}/{{model}}.log",
+    benchmark:
+        f"results/benchmarks/generate/{RUN}/{{model}}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        split=split_option,
+        codes=code_options,
+    shell:
+        "python -m michigan generate --seed {wildcards.seed} --input {input.data} {params.split} "
+        "--model-dir {input.model} {params.codes} --output {output.generated} > {log} 2>&1"
