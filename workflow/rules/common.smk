@@ -37,11 +37,6 @@ def section_params(name, dataset=None):
     )
 
 
-def final_targets():
-    """Every output that `rule all` builds for the configured experiments."""
-    return []
-
-
 # --------------------------------------------------------------------------------------------------
 # datasets
 
@@ -224,3 +219,66 @@ def label_option(wildcards):
         key = user_dataset(wildcards.dataset.removeprefix("h5ad/"))["cell_type_key"]
         return "--labels cell_type" if key else ""
     return ""
+
+
+# --------------------------------------------------------------------------------------------------
+# targets
+
+
+def generator_runs():
+    """Generator run names: unconditional models, conditional ones once per code mode."""
+    runs = []
+    for model in config["generator"]["models"]:
+        if model in CONDITIONAL_GENERATORS:
+            runs += [f"{model}_{codes}" for codes in config["generator"]["codes"]]
+        else:
+            runs.append(model)
+    return runs
+
+
+def simulated_datasets():
+    return [f"simulated/{variant}" for variant in config["simulation"]["variants"]]
+
+
+def model_files(datasets, models, name, trainset="all"):
+    """`name` (e.g. disentanglement.json) of every model, dataset and seed."""
+    return [
+        f"results/{dataset}/{trainset}/seed{seed}/{model}/{name}"
+        for dataset in datasets
+        for seed in config["seeds"]
+        for model in models
+    ]
+
+
+def disentanglement_metrics():
+    """Tables 1 and 3: codes of the representation models, input codes of the generators."""
+    models = config["representation"]["models"] + generator_runs()
+    return model_files(simulated_datasets(), models, "disentanglement.json")
+
+
+TABULA_MURIS = ["tabula_muris/heart", "tabula_muris/whole"]
+
+
+def generation_metrics():
+    """Table 2: generated cells of the VAEs (noisy reconstructions) and the generators."""
+    models = [
+        m for m in config["representation"]["models"] if m != "ppca"
+    ] + generator_runs()
+    return model_files(TABULA_MURIS, models, "generation.json")
+
+
+def table_inputs(wildcards):
+    if wildcards.table == "table2":
+        return generation_metrics()
+    return disentanglement_metrics()
+
+
+def final_targets():
+    """Every output that `rule all` builds for the configured experiments."""
+    experiments = config["experiments"]
+    targets = []
+    if "simulated_disentanglement" in experiments:
+        targets += [f"results/tables/{table}.md" for table in ("table1", "table3")]
+    if "tabula_muris_generation" in experiments:
+        targets.append("results/tables/table2.md")
+    return targets

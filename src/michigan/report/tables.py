@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from michigan.progress import format_duration
 from michigan.report.paper import TABLES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 KEYS = ["dataset", "model", "metric"]
+SUMMARY = ["mean", "ci95", "n_seeds", "train_time_s", "hardware"]
 
 
 def summarise_over_seeds(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
@@ -22,23 +24,37 @@ def summarise_over_seeds(records: Iterable[Mapping[str, object]]) -> pd.DataFram
     Parameters
     ----------
     records
-        One mapping per measured value with keys ``dataset``, ``model``, ``metric``, ``seed``, ``value``.
+        One mapping per measured value with keys ``dataset``, ``model``, ``metric``, ``seed``,
+        ``value`` and optionally ``train_time_s`` and ``hardware``.
 
     Returns
     -------
     One row per ``(dataset, model, metric)`` with ``mean``, ``ci95`` (half-width
-    t_{0.975, n-1} · sd / √n; NaN with a single seed) and ``n_seeds``.
+    t_{0.975, n-1} · sd / √n; NaN with a single seed), ``n_seeds``, the mean training wall time
+    ``train_time_s`` and the ``hardware`` (records may leave the last two out).
     """
-    frame = pd.DataFrame(list(records), columns=[*KEYS, "seed", "value"])
+    columns = [*KEYS, "seed", "value", "train_time_s", "hardware"]
+    frame = pd.DataFrame(list(records), columns=columns)
     if frame.empty:
-        return pd.DataFrame(columns=[*KEYS, "mean", "ci95", "n_seeds"])
-    grouped = frame.groupby(KEYS, sort=True)["value"]
-    summary = grouped.agg(mean="mean", sd="std", n_seeds="count").reset_index()
+        return pd.DataFrame(columns=[*KEYS, *SUMMARY])
+    frame["train_time_s"] = frame["train_time_s"].astype(float)
+    frame["hardware"] = frame["hardware"].fillna("unknown")
+    summary = (
+        frame.groupby(KEYS, sort=True)
+        .agg(
+            mean=("value", "mean"),
+            sd=("value", "std"),
+            n_seeds=("value", "count"),
+            train_time_s=("train_time_s", "mean"),
+            hardware=("hardware", lambda h: "; ".join(sorted(set(h)))),
+        )
+        .reset_index()
+    )
     n = summary["n_seeds"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         t = stats.t.ppf(0.975, np.maximum(n - 1, 1))
         summary["ci95"] = np.where(n > 1, t * summary["sd"] / np.sqrt(n), np.nan)
-    return summary.drop(columns="sd")[[*KEYS, "mean", "ci95", "n_seeds"]]
+    return summary[[*KEYS, *SUMMARY]]
 
 
 def compare_with_paper(summary: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -55,7 +71,9 @@ def compare_with_paper(summary: pd.DataFrame, table: str) -> pd.DataFrame:
     )
     merged = paper.merge(summary, on=KEYS, how="left")
     merged["difference"] = merged["mean"] - merged["paper"]
-    return merged[[*KEYS, "mean", "ci95", "n_seeds", "paper", "difference"]]
+    return merged[
+        [*KEYS, "mean", "ci95", "n_seeds", "paper", "difference", "train_time_s", "hardware"]
+    ]
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
@@ -67,5 +85,7 @@ def to_markdown(frame: pd.DataFrame) -> str:
     ]
     shown["difference"] = [("–" if pd.isna(d) else f"{d:+.3f}") for d in shown["difference"]]
     shown["n_seeds"] = shown["n_seeds"].fillna(0).astype(int)
-    columns = [*KEYS, "ours", "n_seeds", "paper", "difference"]
+    shown["train time"] = ["–" if pd.isna(t) else format_duration(t) for t in shown["train_time_s"]]
+    shown["hardware"] = shown["hardware"].fillna("–")
+    columns = [*KEYS, "ours", "n_seeds", "paper", "difference", "train time", "hardware"]
     return shown[columns].to_markdown(index=False, floatfmt=".3f")
