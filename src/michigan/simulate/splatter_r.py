@@ -25,6 +25,8 @@ from michigan.simulate.params import SplatParams, param_specs
 logger = logging.getLogger(__name__)
 
 SPLATTER_VERSION = "1.22.1"
+#: largest seed R's ``set.seed`` accepts (``.Machine$integer.max``)
+R_INTEGER_MAX = 2**31 - 1
 HOW_TO_GET_SPLATTER = (
     "install it with `conda env create -f envs/splatter.yaml` (R, Splatter and rpy2), or in R with "
     '`BiocManager::install("splatter")`; or use `backend: native` (the NumPy port, no R needed)'
@@ -240,7 +242,15 @@ def simulate_splatter(params: SplatParams) -> ad.AnnData:
     ------
     SplatterUnavailableError
         When rpy2, R or the R package splatter is missing (the message says how to get it).
+    ValueError
+        When ``seed`` exceeds R's integer range.
     """
+    if params.seed > R_INTEGER_MAX:
+        msg = (
+            f"Splat parameter 'seed' must be an integer in [0, {R_INTEGER_MAX}] for backend "
+            f"'splatter' (R's set.seed takes 32-bit integers); got {params.seed}"
+        )
+        raise ValueError(msg)
     splatter = _r_package("splatter")
     version = _splatter_version()
     if not version.startswith(f"splatter {SPLATTER_VERSION}"):

@@ -75,6 +75,11 @@ def test_splatter_arguments_use_dotted_names_in_a_valid_order():
     assert all("_" not in name for name in arguments)
 
 
+def test_seed_beyond_r_integers_is_rejected_before_r_starts():
+    with pytest.raises(ValueError, match=r"'seed' must be an integer in \[0, 2147483647\]"):
+        splat_paths(seed=2**31, backend="splatter")
+
+
 def test_missing_rpy2_is_named(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(

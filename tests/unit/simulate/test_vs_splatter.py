@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from michigan.simulate import splat_paths
+from michigan.simulate import SplatParams, splat_paths
 from michigan.simulate.stats import splat_summary
 
 REFERENCE = json.loads(
@@ -114,7 +114,8 @@ def _simulate(setting: str, sample: str, **overrides: float) -> dict[str, float]
     else:
         reference_genes = params["n_genes"]
         params["n_genes"] = CELLS_SAMPLE_GENES
-        params["lib_loc"] = 11.0 + math.log(CELLS_SAMPLE_GENES / reference_genes)
+        splatter_lib_loc = SplatParams(seed=0).lib_loc  # the reference kept Splatter's default
+        params["lib_loc"] = splatter_lib_loc + math.log(CELLS_SAMPLE_GENES / reference_genes)
     return splat_summary(splat_paths(**{**params, **overrides}))
 
 
