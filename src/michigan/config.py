@@ -558,6 +558,21 @@ class ScreenConfig:
     interaction_fac_scale: float
 
 
+@dataclasses.dataclass(frozen=True)
+class PredictionConfig:
+    """Held-out combination prediction and the low-Delta H retrain (see docs/prediction.md)."""
+
+    heldout: tuple[tuple[str, str], ...]
+    all_combinations: bool
+    max_cells: int | None
+    delta_h_cells: int
+    n_de_genes: int
+    lowdh_k: int
+    lowdh_codes: str
+    lowdh_estimator: str
+    by_dataset: Mapping[str, Any]
+
+
 SECTIONS: dict[str, type[Any]] = {
     "representation": RepresentationConfig,
     "generator": GeneratorConfig,
@@ -569,6 +584,7 @@ SECTIONS: dict[str, type[Any]] = {
     "evaluation": EvaluationConfig,
     "simulation": SimulationConfig,
     "screen": ScreenConfig,
+    "prediction": PredictionConfig,
 }
 
 

@@ -84,5 +84,5 @@ def stage(
 
 
 # Importing the stage modules registers their stages, in pipeline order for `michigan --help`.
-for _module in ("simulate", "data", "models", "evaluate", "report"):
+for _module in ("simulate", "data", "models", "evaluate", "report", "predict"):
     importlib.import_module(f"michigan.stages.{_module}")

@@ -1,0 +1,226 @@
+# Held-out cell type x drug prediction (paper Fig. 4): the split, the predictions of every run
+# trained on it, the low-Delta H retrain and the figures. See docs/prediction.md.
+# Layout: results/<dataset>/splits/{heldout,lowdh}.json,
+#         results/<dataset>/<trainset>/seed<seed>/prediction/<codes>/{predictions.tsv,summary.json}
+#         (<trainset> heldout or lowdh, <codes> mean or sampled: which MichiGAN decodes),
+#         results/<dataset>/prediction/seed<seed>/{fig4a_rf_error,fig4b_delta_h,fig4c_lowdh}.png
+#         and statistics.tsv.
+
+PREDICTION = f"{RUN}/prediction/{{codes}}"
+FIGURES = "results/{dataset}/prediction/seed{seed}"
+
+
+def prediction_params(*names):
+    """Job params: only the keys `names` of the dataset's prediction section, so that a change
+    to the low-Delta H settings does not rerun the predictions and vice versa."""
+
+    def params(wildcards):
+        section = michigan_config.job_section(
+            config, "prediction", dataset=wildcards.dataset
+        )
+        return michigan_config.dump_params({name: section[name] for name in names})
+
+    return params
+
+
+def prediction_inputs(wildcards):
+    """The run's data, split, codes, representation model and MichiGAN of the code mode."""
+    run = run_dir(wildcards)
+    return {
+        "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
+        "split": split_file(wildcards),
+        "codes": codes_file(wildcards),
+        "representation": f"{run}/{config['generator']['representation']}/model",
+        "generator": f"{run}/michigan_{wildcards.codes}/model",
+    }
+
+
+def prediction_scope(wildcards):
+    """All combinations are predicted for the heldout run only (prediction.all_combinations)."""
+    return "--held-out-only" if wildcards.trainset == "lowdh" else ""
+
+
+def lowdh_ranking_table(wildcards):
+    """The heldout run that ranks the combinations: the first configured seed, lowdh_codes."""
+    section = michigan_config.job_section(config, "prediction", dataset=wildcards.dataset)
+    return (
+        f"results/{wildcards.dataset}/heldout/seed{config['seeds'][0]}/prediction/"
+        f"{section['lowdh_codes']}/predictions.tsv"
+    )
+
+
+def prediction_runs(trainset, kind):
+    """Input function: the `kind` ("predictions.tsv" or "summary.json") of every configured
+    code mode's run on `trainset`."""
+
+    def files(wildcards):
+        return [
+            f"results/{wildcards.dataset}/{trainset}/seed{wildcards.seed}/prediction/{codes}/{kind}"
+            for codes in config["generator"]["codes"]
+        ]
+
+    return files
+
+
+def statistics_labels(wildcards):
+    return " ".join(
+        f"{trainset}/{codes}"
+        for trainset in ("heldout", "lowdh")
+        for codes in config["generator"]["codes"]
+    )
+
+
+rule split_heldout:
+    input:
+        "results/{dataset}/preprocessed.h5ad",
+    output:
+        split="results/{dataset}/splits/heldout.json",
+        record="results/{dataset}/splits/heldout.run.json",
+    log:
+        "results/logs/split_heldout/{dataset}.log",
+    benchmark:
+        "results/benchmarks/split_heldout/{dataset}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=prediction_params("heldout"),
+    shell:
+        "python -m michigan split-heldout --params {params.section:q} --input {input} "
+        "--output {output.split} > {log} 2>&1"
+
+
+rule predict_heldout:
+    input:
+        unpack(prediction_inputs),
+    output:
+        table=f"{PREDICTION}/predictions.tsv",
+        summary=f"{PREDICTION}/summary.json",
+        record=f"{PREDICTION}/predictions.run.json",
+    log:
+        f"results/logs/predict_heldout/{RUN}/{{codes}}.log",
+    benchmark:
+        f"results/benchmarks/predict_heldout/{RUN}/{{codes}}.tsv"
+    wildcard_constraints:
+        trainset="heldout|lowdh",
+        codes="mean|sampled",
+    conda:
+        "../../envs/michigan.yaml"
+    threads: max(1, workflow.cores)
+    params:
+        section=prediction_params(
+            "all_combinations", "max_cells", "delta_h_cells", "n_de_genes"
+        ),
+        scope=prediction_scope,
+        rf_trees=config["evaluation"]["rf_trees"],
+        rf_folds=config["evaluation"]["rf_folds"],
+        n_pcs=config["evaluation"]["n_pcs"],
+    shell:
+        "python -m michigan predict-heldout --params {params.section:q} --seed {wildcards.seed} "
+        "--input {input.data} --split {input.split} --codes {input.codes} "
+        "--representation {input.representation} --generator {input.generator} "
+        "--code-mode {wildcards.codes} {params.scope} --rf-trees {params.rf_trees} "
+        "--rf-folds {params.rf_folds} --n-pcs {params.n_pcs} --threads {threads} "
+        "--output {output.table} --summary {output.summary} > {log} 2>&1"
+
+
+rule split_lowdh:
+    input:
+        data="results/{dataset}/preprocessed.h5ad",
+        predictions=lowdh_ranking_table,
+    output:
+        split="results/{dataset}/splits/lowdh.json",
+        ranking=report(
+            "results/{dataset}/splits/lowdh_ranking.tsv",
+            caption="../report/prediction_lowdh_ranking.rst",
+            category="Held-out prediction",
+            labels={"dataset": "{dataset}", "table": "low-Delta H ranking"},
+        ),
+        record="results/{dataset}/splits/lowdh.run.json",
+    log:
+        "results/logs/split_lowdh/{dataset}.log",
+    benchmark:
+        "results/benchmarks/split_lowdh/{dataset}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=prediction_params("lowdh_k", "lowdh_estimator"),
+    shell:
+        "python -m michigan split-lowdh --params {params.section:q} --input {input.data} "
+        "--predictions {input.predictions} --output {output.split} "
+        "--ranking {output.ranking} > {log} 2>&1"
+
+
+rule prediction_figures:
+    input:
+        tables=prediction_runs("heldout", "predictions.tsv"),
+        summaries=prediction_runs("heldout", "summary.json"),
+    output:
+        rf_error=report(
+            f"{FIGURES}/fig4a_rf_error.png",
+            caption="../report/prediction_rf_error.rst",
+            category="Held-out prediction",
+            labels={"dataset": "{dataset}", "seed": "{seed}", "figure": "Fig. 4a"},
+        ),
+        delta_h=report(
+            f"{FIGURES}/fig4b_delta_h.png",
+            caption="../report/prediction_delta_h.rst",
+            category="Held-out prediction",
+            labels={"dataset": "{dataset}", "seed": "{seed}", "figure": "Fig. 4b"},
+        ),
+    log:
+        f"results/logs/prediction_figures/{FIGURES}.log",
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        codes=" ".join(config["generator"]["codes"]),
+    shell:
+        "(python -m michigan plot-prediction --figure rf_error --codes {params.codes} "
+        "--tables {input.tables} --summaries {input.summaries} --output {output.rf_error} && "
+        "python -m michigan plot-prediction --figure delta_h --codes {params.codes} "
+        "--tables {input.tables} --summaries {input.summaries} --output {output.delta_h}) "
+        "> {log} 2>&1"
+
+
+rule prediction_figure_lowdh:
+    input:
+        tables=prediction_runs("lowdh", "predictions.tsv"),
+        summaries=prediction_runs("lowdh", "summary.json"),
+    output:
+        figure=report(
+            f"{FIGURES}/fig4c_lowdh.png",
+            caption="../report/prediction_lowdh.rst",
+            category="Held-out prediction",
+            labels={"dataset": "{dataset}", "seed": "{seed}", "figure": "Fig. 4c"},
+        ),
+    log:
+        f"results/logs/prediction_figure_lowdh/{FIGURES}.log",
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        codes=" ".join(config["generator"]["codes"]),
+    shell:
+        "python -m michigan plot-prediction --figure lowdh --codes {params.codes} "
+        "--tables {input.tables} --summaries {input.summaries} --output {output.figure} "
+        "> {log} 2>&1"
+
+
+rule prediction_statistics:
+    input:
+        heldout=prediction_runs("heldout", "summary.json"),
+        lowdh=prediction_runs("lowdh", "summary.json"),
+    output:
+        table=report(
+            f"{FIGURES}/statistics.tsv",
+            caption="../report/prediction_statistics.rst",
+            category="Held-out prediction",
+            labels={"dataset": "{dataset}", "seed": "{seed}", "table": "tests"},
+        ),
+    log:
+        f"results/logs/prediction_statistics/{FIGURES}.log",
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        labels=statistics_labels,
+    shell:
+        "python -m michigan prediction-statistics --summaries {input.heldout} {input.lowdh} "
+        "--labels {params.labels} --output {output.table} > {log} 2>&1"
