@@ -19,6 +19,8 @@ rule train_representation:
     conda:
         "../../envs/michigan.yaml"
     threads: max(1, workflow.cores)
+    resources:
+        gpu=0,
     params:
         section=representation_params,
         split=split_option,
@@ -26,7 +28,8 @@ rule train_representation:
     shell:
         "python -m michigan train-representation --params {params.section:q} "
         "--seed {wildcards.seed} --model {wildcards.rep} --input {input.data} {params.split} "
-        "--output {output.model} --checkpoint-dir {params.checkpoints} > {log} 2>&1"
+        "--output {output.model} --checkpoint-dir {params.checkpoints} "
+        "--gpus {resources.gpu} > {log} 2>&1"
 
 
 rule encode:
@@ -59,6 +62,8 @@ rule train_generator:
     conda:
         "../../envs/michigan.yaml"
     threads: max(1, workflow.cores)
+    resources:
+        gpu=0,
     params:
         section=generator_params,
         split=split_option,
@@ -69,7 +74,7 @@ rule train_generator:
         "python -m michigan train-generator --params {params.section:q} "
         "--seed {wildcards.seed} --model {params.model} --input {input.data} {params.split} "
         "{params.codes} --output {output.model} --checkpoint-dir {params.checkpoints} "
-        "> {log} 2>&1"
+        "--gpus {resources.gpu} > {log} 2>&1"
 
 
 rule generate:

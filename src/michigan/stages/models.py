@@ -24,6 +24,13 @@ _TRAIN_CELLS = arg(
     type=Path,
     help="held-out split JSON (michigan.data.splits); train on its training cells only",
 )
+_GPUS = arg(
+    "--gpus",
+    type=int,
+    default=0,
+    help="GPUs the job asked for (the rule's gpu resource); an error if JAX sees fewer, unless "
+    "MICHIGAN_GPU_FALLBACK=cpu",
+)
 _CHECKPOINTS = arg(
     "--checkpoint-dir",
     type=Path,
@@ -62,6 +69,7 @@ def _inputs(args: argparse.Namespace, **extra: Path | None) -> dict[str, Path]:
         arg("--model", required=True, choices=["ppca", "vae", "btcvae"], help="model to train"),
         arg("--output", type=Path, required=True, help="model directory to write"),
         _CHECKPOINTS,
+        _GPUS,
     ),
     inputs=_inputs,
     outputs=lambda a: {"model": a.output},
@@ -70,10 +78,12 @@ def train_representation(
     args: argparse.Namespace, section: cfg.RepresentationConfig
 ) -> dict[str, Any]:
     """Fit the model with :func:`michigan.train.train_representation`."""
+    from michigan.devices import check_gpus
     from michigan.io import read_h5ad
     from michigan.train import read_history
     from michigan.train import train_representation as fit
 
+    check_gpus(args.gpus)
     adata = _training_cells(read_h5ad(args.input), args.train_split)
     fit(
         adata.X,
@@ -143,16 +153,19 @@ def encode(args: argparse.Namespace, section: None) -> dict[str, Any]:
         ),
         arg("--output", type=Path, required=True, help="model directory to write"),
         _CHECKPOINTS,
+        _GPUS,
     ),
     inputs=lambda a: _inputs(a, codes=a.codes),
     outputs=lambda a: {"model": a.output},
 )
 def train_generator(args: argparse.Namespace, section: cfg.GeneratorConfig) -> dict[str, Any]:
     """Fit the generator with :func:`michigan.train.train_generator`."""
+    from michigan.devices import check_gpus
     from michigan.io import read_h5ad
     from michigan.train import read_history
     from michigan.train import train_generator as fit
 
+    check_gpus(args.gpus)
     adata = _training_cells(read_h5ad(args.input), args.train_split)
     mean = logsigma = None
     if args.codes is not None:
