@@ -41,7 +41,7 @@ from michigan import keys
 from michigan.data.splits import condition_name
 from michigan.metrics import delta_h, evaluate_prediction, read_codes
 from michigan.predict.arithmetic import predict_codes
-from michigan.predict.tasks import prediction_tasks
+from michigan.predict.tasks import prediction_tasks, vehicle_drugs
 from michigan.progress import Progress
 
 if TYPE_CHECKING:
@@ -224,11 +224,7 @@ def predict_heldout(
             raise KeyError(msg)
     codes = mean if code_mode == "mean" else sample
     available = adata.obs_names.isin(list(train_cells))
-    vehicles = (
-        set(drugs[adata.obs[vehicle_key].to_numpy(dtype=bool)])
-        if vehicle_key in adata.obs.columns
-        else set()
-    )
+    vehicles = set(vehicle_drugs(adata.obs, drug_key=drug_key, vehicle_key=vehicle_key))
     tasks = prediction_tasks(
         cell_types,
         drugs,

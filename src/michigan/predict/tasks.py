@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from michigan import keys
 from michigan.data.splits import condition_name
 from michigan.predict.arithmetic import combinations
 
@@ -129,6 +130,25 @@ def usable_controls(cell_type: str, drug: str, treatments: Mapping[str, set[str]
         for other, seen in treatments.items()
         if other != cell_type and drug in seen and (seen & own) - {drug}
     )
+
+
+def vehicle_drugs(
+    obs: pd.DataFrame, *, drug_key: str = keys.DRUG, vehicle_key: str = keys.VEHICLE
+) -> list[str]:
+    """Drug labels of the vehicle controls, sorted (none when ``obs`` has no ``vehicle_key``).
+
+    Parameters
+    ----------
+    obs
+        Cell metadata with the drug label in ``drug_key`` and a boolean ``vehicle_key`` column
+        (``Vehicle`` on the simulated screen, ``S0000`` on sci-Plex).
+    drug_key, vehicle_key
+        Column names.
+    """
+    if vehicle_key not in obs.columns:
+        return []
+    vehicle = obs[vehicle_key].to_numpy(dtype=bool)
+    return sorted(set(obs[drug_key].astype(str).to_numpy()[vehicle]))
 
 
 def can_hold_out(pairs: Collection[tuple[str, str]], design: Collection[tuple[str, str]]) -> bool:

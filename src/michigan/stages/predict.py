@@ -19,7 +19,6 @@ from michigan.stages import arg, stage
 if TYPE_CHECKING:
     import argparse
 
-    import anndata as ad
     import pandas as pd
 
     from michigan import config as cfg
@@ -34,14 +33,6 @@ def _write_table(table: pd.DataFrame, path: Path) -> None:
 
     with atomic_path(path) as tmp:
         table.to_csv(tmp, sep="\t", index=False)
-
-
-def _vehicle_drugs(adata: ad.AnnData) -> list[str]:
-    """Drug labels of the vehicle controls (none when obs has no vehicle column)."""
-    if keys.VEHICLE not in adata.obs.columns:
-        return []
-    vehicle = adata.obs[keys.VEHICLE].to_numpy(dtype=bool)
-    return sorted(set(adata.obs[keys.DRUG].astype(str).to_numpy()[vehicle]))
 
 
 @stage(
@@ -200,7 +191,7 @@ def split_lowdh(args: argparse.Namespace, section: cfg.PredictionConfig) -> dict
     from michigan.io import read_h5ad
     from michigan.predict.arithmetic import combinations
     from michigan.predict.lowdh import lowest_delta_h_pairs
-    from michigan.predict.tasks import read_prediction_table
+    from michigan.predict.tasks import read_prediction_table, vehicle_drugs
 
     adata = read_h5ad(args.input)
     choice = lowest_delta_h_pairs(
@@ -208,7 +199,7 @@ def split_lowdh(args: argparse.Namespace, section: cfg.PredictionConfig) -> dict
         k=section.lowdh_k,
         design=combinations(adata.obs[keys.CELL_TYPE], adata.obs[keys.DRUG]),
         estimator=section.lowdh_estimator,
-        exclude_drugs=_vehicle_drugs(adata),
+        exclude_drugs=vehicle_drugs(adata.obs),
     )
     split = held_out_split(adata, pairs=choice.pairs)
     write_split(split, args.output)

@@ -13,7 +13,7 @@ import scanpy as sc
 from michigan import keys
 from michigan.predict.heldout import PredictionSettings, predict_heldout, top_de_genes
 from michigan.predict.summary import paired_predictions, summarize_predictions
-from michigan.predict.tasks import can_hold_out, prediction_tasks, usable_controls
+from michigan.predict.tasks import can_hold_out, prediction_tasks, usable_controls, vehicle_drugs
 
 CELL_TYPES = ("A", "B", "C")
 DRUGS = ("vehicle", "d1", "d2", "d3")
@@ -183,6 +183,12 @@ def test_usable_controls_need_the_drug_and_a_shared_treatment():
 def test_can_hold_out(pairs, possible):
     design = {(c, d) for c in CELL_TYPES for d in DRUGS}
     assert can_hold_out(pairs, design) is possible
+
+
+def test_vehicle_drugs_come_from_the_vehicle_column():
+    obs = pd.DataFrame({keys.DRUG: ["S0000", "S1", "S0000", "S2"], keys.VEHICLE: [1, 0, 1, 0]})
+    assert vehicle_drugs(obs) == ["S0000"]
+    assert vehicle_drugs(obs.drop(columns=keys.VEHICLE)) == []
 
 
 # --------------------------------------------------------------------------------------------------
