@@ -5,16 +5,16 @@ Splatter reference (seed 1, copied into tests/data/simulate/splatter_reference_s
 port's mean and standard deviation over seeds, and z = (port mean - Splatter) / (sd sqrt(1 + 1/n)),
 the deviation in units of the seed-to-seed spread (the reference is itself one draw).
 
-    python benchmarks/simulate_vs_splatter.py --seeds 5                       # full size (docs table)
-    python benchmarks/simulate_vs_splatter.py --seeds 20 --cells 2000          # spread at a test size
-    python benchmarks/simulate_vs_splatter.py --seeds 20 --genes 1000 --scale-library
-    python benchmarks/simulate_vs_splatter.py --seeds 4 --splatter-seeds 4     # + real Splatter runs
+    python benchmarks/simulate_vs_splatter.py --seeds 12 --splatter-seeds 10  # docs table
+    python benchmarks/simulate_vs_splatter.py --seeds 20 --cells 2000   # tests: "genes" sample
+    python benchmarks/simulate_vs_splatter.py --seeds 20 --genes 2000 --scale-library  # "cells"
+    python benchmarks/simulate_vs_splatter.py --seeds 12                # tests: reference size
 
 ``--cells`` / ``--genes`` shrink the simulation (cells split evenly over the two batches), and
 ``--scale-library`` shrinks the library size with the gene count so that every gene keeps the
 reference's expected count per cell; the unit tests' tolerances come from the spreads printed
-this way. ``--splatter-seeds K`` also runs R
-Splatter (backend "splatter", needs rpy2 + R + splatter) with seeds 2..K+1 at the same size.
+this way. ``--splatter-seeds K`` also runs R Splatter (backend "splatter", needs rpy2 + R +
+splatter) with seeds 2..K+1 (or from ``--splatter-first-seed``) at the same size.
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ def table(reference: dict[str, float], columns: dict[str, dict[str, np.ndarray]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="port seeds (101, 102, ...)")
+    parser.add_argument("--splatter-seeds", type=int, default=0, help="number of R Splatter seeds")
     parser.add_argument(
-        "--splatter-seeds", type=int, default=0, help="R Splatter seeds (2, 3, ...)"
+        "--splatter-first-seed", type=int, default=2, help="first R Splatter seed (then +1, ...)"
     )
     parser.add_argument("--cells", type=int, default=None, help="total cells (default: reference)")
     parser.add_argument("--genes", type=int, default=None, help="genes (default: reference)")
@@ -96,7 +97,8 @@ def main() -> None:
         port_seeds = list(range(101, 101 + args.seeds))
         columns = {f"port, {args.seeds} seeds": run_seeds(params, port_seeds, "native")}
         if args.splatter_seeds:
-            r_seeds = list(range(2, 2 + args.splatter_seeds))
+            first = args.splatter_first_seed
+            r_seeds = list(range(first, first + args.splatter_seeds))
             columns[f"R Splatter, {args.splatter_seeds} seeds"] = run_seeds(
                 params, r_seeds, "splatter"
             )
