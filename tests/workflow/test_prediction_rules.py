@@ -126,7 +126,7 @@ def test_heldout_run_predicts_every_combination_from_each_control(experiment):
     assert table["rf_error"].between(0, 1).all()
     assert summary["n_predictions"] == N_PREDICTIONS
     assert summary["wilcoxon"]["held_out"]["n"] == 6
-    assert set(summary["interaction_check"]) >= {"delta_h", "delta_h_leave_own_out"}
+    assert set(summary["interaction_check"]) >= {"delta_h", "edistance_michigan"}
     assert 0 <= summary["interaction_check"]["delta_h"]["auc"] <= 1
 
 
@@ -155,6 +155,6 @@ def test_figures_and_statistics_are_written(experiment):
     statistics = pd.read_csv(experiment / TARGETS[3], sep="\t")
     assert set(statistics["run"]) == {"heldout/sampled", "lowdh/sampled"}
     heldout = statistics[statistics["run"] == "heldout/sampled"]
-    # 2 Wilcoxon scopes, 2 Delta H correlations, 2 truth checks
-    assert len(heldout) == 6
+    # 2 Wilcoxon scopes, 2 Delta H correlations, truth checks of 2 Delta H and 2 E-distances
+    assert len(heldout) == 8
     assert heldout["p_value"].between(0, 1).all()

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from michigan.io import read_json
-from michigan.predict.summary import paired_predictions, rf_error_column
+from michigan.predict.summary import decoder_column, paired_predictions
 from michigan.predict.tasks import read_prediction_table
 
 if TYPE_CHECKING:
@@ -67,6 +67,11 @@ def _save(figure: plt.Figure, output: Path) -> None:
     figure.savefig(output, dpi=150)
     plt.close(figure)
     logger.info("wrote %s", output)
+
+
+def _error_axis_limit(errors: np.ndarray) -> float:
+    """Up to the largest RF error (at least 0.05, at most 0.55: chance is 0.5), so points near 0 show."""
+    return float(np.clip(1.1 * np.nanmax(errors, initial=0.0), 0.05, 0.55))
 
 
 def _p_text(p: float | None) -> str:
@@ -119,13 +124,16 @@ def plot_rf_error_scatter(
     figure, axes = _panels(len(runs))
     for ax, (mode, paired, summary) in zip(axes, runs, strict=True):
         decoders = summary["decoders"]
-        x, y = (rf_error_column(decoders[role]) for role in ("representation", "generator"))
+        x, y = (
+            decoder_column("rf_error", decoders[role]) for role in ("representation", "generator")
+        )
         ax.scatter(paired[x], paired[y], s=14, color="tab:blue", alpha=0.7, label="prediction")
         _label_held_out(ax, paired, x, y)
-        ax.plot([0, 0.5], [0, 0.5], color="grey", lw=0.8, ls="--")
+        limit = _error_axis_limit(paired[[x, y]].to_numpy())
+        ax.plot([0, limit], [0, limit], color="grey", lw=0.8, ls="--")
         ax.set(
-            xlim=(0, 0.55),
-            ylim=(0, 0.55),
+            xlim=(0, limit),
+            ylim=(0, limit),
             xlabel=f"RF error, {decoders['representation']} decoder",
             ylabel=f"RF error, {decoders['generator']}",
             title=(
@@ -205,7 +213,7 @@ def plot_lowdh(tables: Mapping[str, Path], summaries: Mapping[str, Path], output
         for offset, role in ((-0.2, "representation"), (0.2, "generator")):
             ax.bar(
                 positions + offset,
-                rows[rf_error_column(decoders[role])],
+                rows[decoder_column("rf_error", decoders[role])],
                 width=0.4,
                 label=decoders[role],
             )
@@ -222,7 +230,7 @@ def plot_lowdh(tables: Mapping[str, Path], summaries: Mapping[str, Path], output
         )
         ax.set(
             ylim=(0, 0.55),
-            ylabel="RF error",
+            ylabel="RF error (0.5: indistinguishable)",
             title=f"{mode} codes: low-Delta H combinations held out",
         )
         ax.title.set_fontsize(9)

@@ -16,7 +16,7 @@ from scipy import stats
 from michigan.predict.tasks import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from numpy.typing import ArrayLike
 
@@ -24,18 +24,20 @@ logger = logging.getLogger(__name__)
 
 #: the two Delta H columns of a prediction table
 ENTROPY_COLUMNS = ("delta_h", "delta_h_leave_own_out")
+#: metrics that :func:`paired_predictions` puts side by side, one column per decoder
+PAIRED_METRICS = ("rf_error", "edistance")
 _TRUTH_COLUMNS = ("interacting", "control_interacting")
 
 
-def rf_error_column(decoder: str) -> str:
-    """Column of :func:`paired_predictions` holding a decoder's RF error: ``rf_error_<decoder>``."""
-    return f"rf_error_{decoder}"
+def decoder_column(metric: str, decoder: str) -> str:
+    """Column of :func:`paired_predictions` holding a decoder's metric: ``<metric>_<decoder>``."""
+    return f"{metric}_{decoder}"
 
 
 def paired_predictions(
     table: pd.DataFrame, *, generator: str = "michigan", representation: str = "btcvae"
 ) -> pd.DataFrame:
-    """One row per prediction with both decoders' RF errors side by side.
+    """One row per prediction with both decoders' RF errors and E-distances side by side.
 
     Parameters
     ----------
@@ -49,15 +51,15 @@ def paired_predictions(
     -------
     pandas.DataFrame
         The prediction columns, ``held_out``, the truth columns when present, the Delta H
-        columns, ``rf_error_<representation>``, ``rf_error_<generator>`` and
-        ``rf_error_difference`` (generator minus representation, Fig. 4b's y axis).
+        columns, ``<metric>_<decoder>`` for each of :data:`PAIRED_METRICS` and both decoders,
+        and ``rf_error_difference`` (generator minus representation, Fig. 4b's y axis).
 
     Raises
     ------
     KeyError
         If a column is missing or a decoder does not occur in the table.
     """
-    needed = [*PREDICTION_COLUMNS, "held_out", "decoder", "rf_error", *ENTROPY_COLUMNS]
+    needed = [*PREDICTION_COLUMNS, "held_out", "decoder", *PAIRED_METRICS, *ENTROPY_COLUMNS]
     missing = [c for c in needed if c not in table.columns]
     if missing:
         msg = f"prediction table lacks the columns {missing}"
@@ -72,8 +74,8 @@ def paired_predictions(
     identity = [*PREDICTION_COLUMNS, "held_out"]
     identity += [c for c in _TRUTH_COLUMNS if c in table.columns]
     entropy = table.groupby(list(PREDICTION_COLUMNS), sort=False)[list(ENTROPY_COLUMNS)].first()
-    errors = table.pivot_table(
-        index=list(PREDICTION_COLUMNS), columns="decoder", values="rf_error", sort=False
+    by_decoder = table.pivot_table(
+        index=list(PREDICTION_COLUMNS), columns="decoder", values=list(PAIRED_METRICS), sort=False
     )
     paired = (
         table[identity]
@@ -81,10 +83,12 @@ def paired_predictions(
         .set_index(list(PREDICTION_COLUMNS))
         .join(entropy)
     )
-    for decoder in (representation, generator):
-        paired[rf_error_column(decoder)] = errors[decoder]
+    for metric in PAIRED_METRICS:
+        for decoder in (representation, generator):
+            paired[decoder_column(metric, decoder)] = by_decoder[(metric, decoder)]
     paired["rf_error_difference"] = (
-        paired[rf_error_column(generator)] - paired[rf_error_column(representation)]
+        paired[decoder_column("rf_error", generator)]
+        - paired[decoder_column("rf_error", representation)]
     )
     return paired.reset_index()
 
@@ -154,27 +158,33 @@ def correlations(x: ArrayLike, y: ArrayLike) -> dict[str, Any]:
     return record
 
 
-def interaction_check(paired: pd.DataFrame) -> dict[str, Any] | None:
+def interaction_check(
+    paired: pd.DataFrame, *, columns: Sequence[str] = ENTROPY_COLUMNS
+) -> dict[str, Any] | None:
     """Check that Delta H ranks the ground-truth interacting combinations above the others.
 
     Predictions are grouped by the truth of the simulated screen: *interacting* (the predicted
     combination interacts, its control combination does not) against *clean* (neither interacts).
     Predictions from an interacting control are left out: their shift starts from a response that
     differs in the control cell type, so they are wrong for a reason the target does not carry.
-    For each Delta H estimator the one-sided Mann-Whitney test (interacting greater,
-    ``scipy.stats.mannwhitneyu``) and ``auc = U / (n_interacting * n_clean)``, the probability
-    that an interacting prediction has the larger Delta H, are recorded.
+    For each column (by default the Delta H estimators) the one-sided Mann-Whitney test
+    (interacting greater, ``scipy.stats.mannwhitneyu``) and ``auc = U / (n_interacting *
+    n_clean)``, the probability that an interacting prediction has the larger value, are
+    recorded. :func:`summarize_predictions` adds the E-distances of the decoded cells, which tell
+    whether the interactions show in expression space at all.
 
     Parameters
     ----------
     paired
         Output of :func:`paired_predictions` with the ``interacting`` and
         ``control_interacting`` columns.
+    columns
+        Columns of ``paired`` to compare.
 
     Returns
     -------
     dict or None
-        Per estimator: ``n_interacting``, ``n_clean``, ``median_interacting``,
+        Per column: ``n_interacting``, ``n_clean``, ``median_interacting``,
         ``median_clean``, ``mann_whitney_u``, ``p_value``, ``auc`` and ``interacting_larger``
         (``auc > 0.5``); ``None`` without truth columns, or without predictions in a group.
     """
@@ -195,7 +205,7 @@ def interaction_check(paired: pd.DataFrame) -> dict[str, Any] | None:
         "clean: neither interacts; predictions from interacting controls left out",
         "test": "one-sided Mann-Whitney U (interacting greater); auc = U / (n_interacting n_clean)",
     }
-    for column in ENTROPY_COLUMNS:
+    for column in columns:
         a, b = interacting[column].to_numpy(float), clean[column].to_numpy(float)
         result = stats.mannwhitneyu(a, b, alternative="greater")
         auc = float(result.statistic) / (a.size * b.size)
@@ -238,12 +248,13 @@ def summarize_predictions(
         ``wilcoxon`` (:func:`wilcoxon_greater` of the generator's RF errors over the
         representation's, for ``all`` predictions and the ``held_out`` ones);
         ``delta_h_vs_rf_error_difference`` (:func:`correlations` per Delta H estimator, over all
-        predictions); ``interaction_check`` (:func:`interaction_check`, when the truth is known);
+        predictions); ``interaction_check`` (:func:`interaction_check` of both Delta H and both
+        decoders' E-distances, when the truth is known);
         ``mean_by_decoder`` (mean of every numeric column per decoder, ``all`` and ``held_out``);
         ``conventions``.
     """
     paired = paired_predictions(table, generator=generator, representation=representation)
-    gen, rep = rf_error_column(generator), rf_error_column(representation)
+    gen, rep = decoder_column("rf_error", generator), decoder_column("rf_error", representation)
     held_out = paired[paired["held_out"].astype(bool)]
     numeric = [
         c
@@ -267,7 +278,13 @@ def summarize_predictions(
             column: correlations(paired[column], paired["rf_error_difference"])
             for column in ENTROPY_COLUMNS
         },
-        "interaction_check": interaction_check(paired),
+        "interaction_check": interaction_check(
+            paired,
+            columns=[
+                *ENTROPY_COLUMNS,
+                *(decoder_column("edistance", d) for d in (representation, generator)),
+            ],
+        ),
         "mean_by_decoder": {
             scope: rows.groupby("decoder")[numeric].mean().to_dict(orient="index")
             for scope, rows in (("all", table), ("held_out", table[table["held_out"].astype(bool)]))
@@ -333,9 +350,8 @@ def statistics_table(summaries: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame
                 }
             )
         check = summary.get("interaction_check") or {}
-        for column in ENTROPY_COLUMNS:
-            if column in check:
-                test = check[column]
+        for column, test in check.items():
+            if isinstance(test, dict):
                 rows.append(
                     {
                         "run": run,

@@ -46,6 +46,7 @@ def prediction_table(rf_errors, *, delta_h=None, held_out=None, truth=None):
                 "delta_h": delta_h[i],
                 "delta_h_leave_own_out": delta_h[i] - 1.0,
                 "rf_error": error,
+                "edistance": 10 * error,
                 "r2_mean_cpa_de": np.nan,
             }
             if truth is not None:
@@ -145,12 +146,16 @@ def test_summary_and_statistics_table():
     means = summary["mean_by_decoder"]["all"]
     assert means["michigan"]["rf_error"] == pytest.approx(np.mean([e[1] for e in errors]))
     assert means["btcvae"]["r2_mean_cpa_de"] is None  # NaN is written as null
+    # truth checks of both Delta H and both decoders' E-distances (10 x RF error here)
+    check = summary["interaction_check"]
+    assert set(check) >= {"delta_h", "edistance_btcvae", "edistance_michigan"}
+    assert check["edistance_michigan"]["median_interacting"] == pytest.approx(3.75)
     stats_table = statistics_table({"heldout/sampled": summary})
-    # 2 Wilcoxon scopes + 2 correlations + 2 truth checks
-    assert len(stats_table) == 6
+    # 2 Wilcoxon scopes + 2 correlations + 4 truth checks
+    assert len(stats_table) == 8
     assert (
         list(stats_table["value_is"])
-        == ["median difference"] * 2 + ["Spearman rho"] * 2 + ["AUC"] * 2
+        == ["median difference"] * 2 + ["Spearman rho"] * 2 + ["AUC"] * 4
     )
 
 
@@ -201,7 +206,7 @@ def test_prediction_statistics_collects_every_run(run_files, tmp_path):
     )
     table = pd.read_csv(output, sep="\t")
     assert list(table["run"].unique()) == ["heldout/mean", "heldout/sampled"]
-    assert len(table) == 2 * 6
+    assert len(table) == 2 * 8
     assert main([*argv, "--labels", "one", "--output", str(tmp_path / "y.tsv")]) == 2
 
 
