@@ -573,6 +573,28 @@ class PredictionConfig:
     by_dataset: Mapping[str, Any]
 
 
+@dataclasses.dataclass(frozen=True)
+class FiguresConfig:
+    """The paper's figures and the latent traversals (see docs/figures.md)."""
+
+    umap_n_pcs: int
+    umap_n_neighbors: int
+    umap_min_dist: float
+    umap_random_state: int
+    dpi: int
+    mi_convention: str
+    mi_max_cells: int
+    traversal_population: Mapping[str, Any]
+    traversal_max_cells: int
+    traversal_quantiles: tuple[float, ...]
+    traversal_steps: int
+    traversal_dims: tuple[int, ...] | None
+    traversal_top_genes: int
+    traversal_wgan_candidates: int
+    traversal_decoder_noise: bool
+    by_dataset: Mapping[str, Any]
+
+
 SECTIONS: dict[str, type[Any]] = {
     "representation": RepresentationConfig,
     "generator": GeneratorConfig,
@@ -585,6 +607,7 @@ SECTIONS: dict[str, type[Any]] = {
     "simulation": SimulationConfig,
     "screen": ScreenConfig,
     "prediction": PredictionConfig,
+    "figures": FiguresConfig,
 }
 
 

@@ -40,3 +40,6 @@ INTERACTING_CONDITIONS = "interacting_conditions"  # ground truth: "<cell_type>-
 
 # obsm of generated cells: the generator's input code (condition, InfoGAN code or WGAN noise)
 GENERATOR_CODE = "X_generator_code"
+
+# obsm of the real cells' figure embedding (michigan.plots.embedding; scanpy's name)
+UMAP = "X_umap"

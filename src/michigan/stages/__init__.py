@@ -84,5 +84,5 @@ def stage(
 
 
 # Importing the stage modules registers their stages, in pipeline order for `michigan --help`.
-for _module in ("simulate", "data", "models", "evaluate", "report", "predict"):
+for _module in ("simulate", "data", "models", "evaluate", "report", "predict", "figures"):
     importlib.import_module(f"michigan.stages.{_module}")
