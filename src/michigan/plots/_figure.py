@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from michigan.io import atomic_path
 from michigan.metrics._checks import as_matrix
@@ -109,10 +110,13 @@ def add_colorbar(
     *,
     label: str = "",
     shrink: float = 0.8,
+    integer: bool = False,
 ) -> None:
     """A colour bar beside ``ax`` (one panel or an array of them) with small tick labels."""
     bar = fig.colorbar(mappable, ax=ax, shrink=shrink)
     bar.ax.tick_params(labelsize=6)
+    if integer:
+        bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if label:
         bar.set_label(label, fontsize=7)
 

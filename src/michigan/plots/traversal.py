@@ -85,7 +85,7 @@ def plot_traversal_embedding(
                 s=point_size(int(rows.sum())),
                 lw=0,
             )
-    add_colorbar(fig, mappable, axes, shrink=0.6, label="traversal step (low → high)")
+    add_colorbar(fig, mappable, axes, shrink=0.6, label="traversal step (low → high)", integer=True)
     fig.suptitle(title, fontsize=10)
     save_figure(fig, path, dpi=dpi)
     return fig

@@ -206,6 +206,8 @@ def test_traversal_embedding_draws_each_model_and_dimension_over_the_real_cells(
         own = cells[(cells["model"] == model) & (cells["dim"] == int(dim))]
         np.testing.assert_allclose(points(ax, 2), own[["umap1", "umap2"]].to_numpy())
         np.testing.assert_array_equal(ax.collections[2].get_array(), own["step"])
+    steps_bar = fig.axes[-1].get_yticks()  # the colour bar: whole steps only
+    np.testing.assert_array_equal(steps_bar, np.round(steps_bar))
     with pytest.raises(KeyError, match="umap2"):
         plots.plot_traversal_embedding(
             real, population, cells.drop(columns="umap2"), path=tmp_path / "x.png", title=""
