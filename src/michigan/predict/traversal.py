@@ -340,8 +340,8 @@ def decoder_source(
     (unit Gaussian per gene for the VAEs, the original code's "generated" cells).
     """
 
-    def generate(codes: np.ndarray, seed: int) -> np.ndarray:
-        return model.decode(codes, seed=seed if noise else None)
+    def generate(codes: np.ndarray, noise_seed: int) -> np.ndarray:
+        return model.decode(codes, seed=noise_seed if noise else None)
 
     return TraversalSource(
         f"{model.model}_decoder",
@@ -362,8 +362,8 @@ def conditional_source(
         msg = f"{model.model} is unconditional; use unconditional_source"
         raise ValueError(msg)
 
-    def generate(codes: np.ndarray, seed: int) -> np.ndarray:
-        return model.generate(seed=seed, codes=codes).x
+    def generate(codes: np.ndarray, noise_seed: int) -> np.ndarray:
+        return model.generate(seed=noise_seed, codes=codes).x
 
     return TraversalSource(
         f"{model.model}_{model.info.get('codes')}",
@@ -390,8 +390,8 @@ def unconditional_source(
         msg = f"{model.model} is conditional; use conditional_source"
         raise ValueError(msg)
 
-    def generate(codes: np.ndarray, seed: int) -> np.ndarray:
-        return model.generate(seed=seed, codes=codes).x
+    def generate(codes: np.ndarray, noise_seed: int) -> np.ndarray:
+        return model.generate(seed=noise_seed, codes=codes).x
 
     start, candidates = unconditional_start(
         generate,
