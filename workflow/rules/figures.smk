@@ -94,10 +94,14 @@ def has_factors(dataset):
     return True
 
 
-def figure_targets(datasets, trainset="all"):
-    """Every figure of `datasets` for every seed: what `rule all` requests for the figures."""
+def figure_targets(datasets, trainset="all", traversals=True):
+    """Every figure of `datasets` for every seed: what `rule all` requests for the figures
+    (the traversal figures only with `traversals`, e.g. not for a dataset without a population).
+    """
     targets = [f"results/{dataset}/figures/umap_factors.png" for dataset in datasets]
-    names = ["umap_codes", "traversal_umap", "traversal_genes"]
+    names = ["umap_codes"] + (
+        ["traversal_umap", "traversal_genes"] if traversals else []
+    )
     for dataset in datasets:
         for seed in config["seeds"]:
             figures = f"results/{dataset}/{trainset}/seed{seed}/figures"
