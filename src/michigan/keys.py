@@ -36,7 +36,9 @@ PREPROCESSING = "michigan_preprocessing"  # parameters and counts of the shared 
 SPLAT_PARAMS = "splat_params"  # SplatParams.to_dict() of a Splat simulation (snake_case names)
 SIMULATION_BACKEND = "simulation_backend"  # {"backend": "native" | "splatter", "version": ...}
 SCREEN_PARAMS = "screen_params"  # ScreenParams.to_dict() of a simulated perturbation screen
-INTERACTING_CONDITIONS = "interacting_conditions"  # ground truth: "<cell_type>-<drug>" with interaction
+INTERACTING_CONDITIONS = (
+    "interacting_conditions"  # ground truth: "<cell_type>-<drug>" with interaction
+)
 
 # obsm of generated cells: the generator's input code (condition, InfoGAN code or WGAN noise)
 GENERATOR_CODE = "X_generator_code"

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 @stage(
     "table",
-    help="One paper table (1-3) of our results beside the paper's (mean ± 95% CI over seeds).",
+    help="One paper table (1-3) of our results beside the paper's (mean ± 95%% CI over seeds).",
     section=None,
     arguments=(
         arg("--metrics", type=Path, nargs="+", required=True, help="metrics .json files"),
