@@ -42,7 +42,9 @@ def prediction_scope(wildcards):
 
 def lowdh_ranking_table(wildcards):
     """The heldout run that ranks the combinations: the first configured seed, lowdh_codes."""
-    section = michigan_config.job_section(config, "prediction", dataset=wildcards.dataset)
+    section = michigan_config.job_section(
+        config, "prediction", dataset=wildcards.dataset
+    )
     return (
         f"results/{wildcards.dataset}/heldout/seed{config['seeds'][0]}/prediction/"
         f"{section['lowdh_codes']}/predictions.tsv"
