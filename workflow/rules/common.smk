@@ -1,6 +1,7 @@
 # Helpers shared by the rules: config sections as job params, targets, wildcard constraints.
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
@@ -94,6 +95,19 @@ def h5ad_params(wildcards):
     return michigan_config.dump_params(
         {"datasets": {wildcards.name: user_dataset(wildcards.name)}}
     )
+
+
+def section_keys_params(name, keep):
+    """An input function giving the keys of the dataset's section `name` for which `keep(key)`
+    holds, as job params: for rules that use only part of a section."""
+
+    def params(wildcards):
+        section = michigan_config.job_section(config, name, dataset=wildcards.dataset)
+        return michigan_config.dump_params(
+            {k: v for k, v in section.items() if keep(k)}
+        )
+
+    return params
 
 
 def simulation_params(wildcards):
@@ -279,6 +293,183 @@ def final_targets():
     targets = []
     if "simulated_disentanglement" in experiments:
         targets += [f"results/tables/{table}.md" for table in ("table1", "table3")]
+        targets += figure_targets(simulated_datasets())
     if "tabula_muris_generation" in experiments:
         targets.append("results/tables/table2.md")
+        targets += figure_targets(["tabula_muris/heart"])
+        targets += figure_targets(["tabula_muris/whole"], traversals=False)
+    for experiment, dataset in (
+        ("screen_heldout", "screen"),
+        ("sciplex_heldout", "sciplex"),
+    ):
+        if experiment in experiments:
+            targets += heldout_targets(dataset)
     return targets
+
+
+def heldout_targets(dataset):
+    """Fig. 4a-c and the test statistics of the held-out experiment on `dataset`, every seed."""
+    names = [
+        "fig4a_rf_error.png",
+        "fig4b_delta_h.png",
+        "fig4c_lowdh.png",
+        "statistics.tsv",
+    ]
+    return [
+        f"results/{dataset}/prediction/seed{seed}/{name}"
+        for seed in config["seeds"]
+        for name in names
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# figures (workflow/rules/figures.smk)
+
+
+def figures_params(*prefixes):
+    """Job params: the figures keys starting with one of `prefixes` (changing the traversal
+    settings does not refit the UMAP, and so on)."""
+    return section_keys_params("figures", lambda key: key.startswith(prefixes))
+
+
+def umap_color_option(wildcards):
+    """A user dataset's factor and cell type columns; the other datasets' metadata is found by name."""
+    if not wildcards.dataset.startswith("h5ad/"):
+        return ""
+    dataset = user_dataset(wildcards.dataset.removeprefix("h5ad/"))
+    columns = list(dataset["factor_keys"]) + [
+        key for key in [dataset["cell_type_key"]] if key
+    ]
+    return "--colors " + " ".join(columns) if columns else ""
+
+
+def representation_codes(wildcards):
+    """{model: codes.h5ad} of every configured representation model of the run."""
+    return {
+        model: f"{run_dir(wildcards)}/{model}/codes.h5ad"
+        for model in config["representation"]["models"]
+    }
+
+
+def codes_arguments(wildcards):
+    return " ".join(
+        f"--codes {model} {path}"
+        for model, path in representation_codes(wildcards).items()
+    )
+
+
+def traversal_generators():
+    """(conditional, unconditional) generator runs traversed: MichiGAN per code mode, WGAN-GP."""
+    models = config["generator"]["models"]
+    conditional = [
+        f"michigan_{codes}"
+        for codes in config["generator"]["codes"]
+        if "michigan" in models
+    ]
+    return conditional, [model for model in ("wgan_gp",) if model in models]
+
+
+def traversal_inputs(wildcards):
+    run = run_dir(wildcards)
+    representation = config["generator"]["representation"]
+    conditional, unconditional = traversal_generators()
+    return {
+        "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
+        "embedding": f"results/{wildcards.dataset}/umap/embedding.pkl",
+        "codes": f"{run}/{representation}/codes.h5ad",
+        "representation": f"{run}/{representation}/model",
+        "conditional": [f"{run}/{model}/model" for model in conditional],
+        "unconditional": [f"{run}/{model}/model" for model in unconditional],
+    }
+
+
+def traversal_model_options(wildcards, input):
+    return " ".join(
+        [f"--conditional {path}" for path in input.conditional]
+        + [f"--unconditional {path}" for path in input.unconditional]
+    )
+
+
+def has_factors(dataset):
+    """Whether `dataset` has ground-truth factors (for the code x factor bar charts)."""
+    try:
+        dataset_factors(SimpleNamespace(dataset=dataset))
+    except WorkflowError:
+        return False
+    return True
+
+
+def figure_targets(datasets, trainset="all", traversals=True):
+    """Every figure of `datasets` for every seed: what `rule all` requests for the figures
+    (the traversal figures only with `traversals`, e.g. not for a dataset without a population).
+    """
+    targets = [f"results/{dataset}/figures/umap_factors.png" for dataset in datasets]
+    names = ["umap_codes"] + (
+        ["traversal_umap", "traversal_genes"] if traversals else []
+    )
+    for dataset in datasets:
+        for seed in config["seeds"]:
+            figures = f"results/{dataset}/{trainset}/seed{seed}/figures"
+            targets += [f"{figures}/{name}.png" for name in names]
+            if has_factors(dataset):
+                targets.append(f"{figures}/code_factor_bars.png")
+    return targets
+
+
+# --------------------------------------------------------------------------------------------------
+# held-out prediction (workflow/rules/predict.smk)
+
+
+def prediction_params(*names):
+    """Job params: only the prediction keys `names` (a change to the low-Delta H settings does
+    not rerun the predictions and vice versa)."""
+    return section_keys_params("prediction", lambda key: key in names)
+
+
+def prediction_inputs(wildcards):
+    """The run's data, split, codes, representation model and MichiGAN of the code mode."""
+    run = run_dir(wildcards)
+    return {
+        "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
+        "split": split_file(wildcards),
+        "codes": codes_file(wildcards),
+        "representation": f"{run}/{config['generator']['representation']}/model",
+        "generator": f"{run}/michigan_{wildcards.codes}/model",
+    }
+
+
+def prediction_scope(wildcards):
+    """All combinations are predicted for the heldout run only (prediction.all_combinations)."""
+    return "--held-out-only" if wildcards.trainset == "lowdh" else ""
+
+
+def lowdh_ranking_table(wildcards):
+    """The heldout run that ranks the combinations: the first configured seed, lowdh_codes."""
+    section = michigan_config.job_section(
+        config, "prediction", dataset=wildcards.dataset
+    )
+    return (
+        f"results/{wildcards.dataset}/heldout/seed{config['seeds'][0]}/prediction/"
+        f"{section['lowdh_codes']}/predictions.tsv"
+    )
+
+
+def prediction_runs(trainset, kind):
+    """Input function: the `kind` ("predictions.tsv" or "summary.json") of every configured
+    code mode's run on `trainset`."""
+
+    def files(wildcards):
+        return [
+            f"results/{wildcards.dataset}/{trainset}/seed{wildcards.seed}/prediction/{codes}/{kind}"
+            for codes in config["generator"]["codes"]
+        ]
+
+    return files
+
+
+def statistics_labels(wildcards):
+    return " ".join(
+        f"{trainset}/{codes}"
+        for trainset in ("heldout", "lowdh")
+        for codes in config["generator"]["codes"]
+    )

@@ -10,68 +10,6 @@ PREDICTION = f"{RUN}/prediction/{{codes}}"
 FIGURES = "results/{dataset}/prediction/seed{seed}"
 
 
-def prediction_params(*names):
-    """Job params: only the keys `names` of the dataset's prediction section, so that a change
-    to the low-Delta H settings does not rerun the predictions and vice versa."""
-
-    def params(wildcards):
-        section = michigan_config.job_section(
-            config, "prediction", dataset=wildcards.dataset
-        )
-        return michigan_config.dump_params({name: section[name] for name in names})
-
-    return params
-
-
-def prediction_inputs(wildcards):
-    """The run's data, split, codes, representation model and MichiGAN of the code mode."""
-    run = run_dir(wildcards)
-    return {
-        "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
-        "split": split_file(wildcards),
-        "codes": codes_file(wildcards),
-        "representation": f"{run}/{config['generator']['representation']}/model",
-        "generator": f"{run}/michigan_{wildcards.codes}/model",
-    }
-
-
-def prediction_scope(wildcards):
-    """All combinations are predicted for the heldout run only (prediction.all_combinations)."""
-    return "--held-out-only" if wildcards.trainset == "lowdh" else ""
-
-
-def lowdh_ranking_table(wildcards):
-    """The heldout run that ranks the combinations: the first configured seed, lowdh_codes."""
-    section = michigan_config.job_section(
-        config, "prediction", dataset=wildcards.dataset
-    )
-    return (
-        f"results/{wildcards.dataset}/heldout/seed{config['seeds'][0]}/prediction/"
-        f"{section['lowdh_codes']}/predictions.tsv"
-    )
-
-
-def prediction_runs(trainset, kind):
-    """Input function: the `kind` ("predictions.tsv" or "summary.json") of every configured
-    code mode's run on `trainset`."""
-
-    def files(wildcards):
-        return [
-            f"results/{wildcards.dataset}/{trainset}/seed{wildcards.seed}/prediction/{codes}/{kind}"
-            for codes in config["generator"]["codes"]
-        ]
-
-    return files
-
-
-def statistics_labels(wildcards):
-    return " ".join(
-        f"{trainset}/{codes}"
-        for trainset in ("heldout", "lowdh")
-        for codes in config["generator"]["codes"]
-    )
-
-
 rule split_heldout:
     input:
         "results/{dataset}/preprocessed.h5ad",
