@@ -19,16 +19,24 @@ except michigan_config.ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 
+#: threads of the heavy jobs (training, random forests): half the cores, so that two run at once
+#: and one job's single-threaded phases (imports, compilation) overlap the other's number crunching
+HEAVY_THREADS = max(1, workflow.cores // 2)
+
+
 # Rules call `python -m michigan <stage>`. With --sdm conda, python is the rule's conda env and the
 # package comes from src/ through PYTHONPATH; otherwise python is the one running Snakemake.
+# UMAP's numba functions are compiled once and cached for the later jobs.
+SHELL_SETUP = (
+    "set -euo pipefail; "
+    'export NUMBA_CACHE_DIR="${{NUMBA_CACHE_DIR:-$PWD/.snakemake/numba-cache}}"; '
+)
 if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
     shell.prefix(
-        f'set -euo pipefail; export PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}"; '
+        SHELL_SETUP + f'export PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}"; '
     )
 else:
-    shell.prefix(
-        f'set -euo pipefail; export PATH="{Path(sys.executable).parent}:$PATH"; '
-    )
+    shell.prefix(SHELL_SETUP + f'export PATH="{Path(sys.executable).parent}:$PATH"; ')
 
 
 def section_params(name, dataset=None):

@@ -57,7 +57,7 @@ rule evaluate_generation:
         f"results/benchmarks/evaluate_generation/{RUN}/{{model}}.tsv"
     conda:
         "../../envs/michigan.yaml"
-    threads: max(1, workflow.cores)
+    threads: HEAVY_THREADS
     params:
         section=section_params("evaluation"),
         labels=label_option,

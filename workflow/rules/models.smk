@@ -18,7 +18,7 @@ rule train_representation:
         f"results/benchmarks/train_representation/{RUN}/{{rep}}.tsv"
     conda:
         "../../envs/michigan.yaml"
-    threads: max(1, workflow.cores)
+    threads: HEAVY_THREADS
     resources:
         gpu=0,
     params:
@@ -61,7 +61,7 @@ rule train_generator:
         f"results/benchmarks/train_generator/{RUN}/{{gen}}.tsv"
     conda:
         "../../envs/michigan.yaml"
-    threads: max(1, workflow.cores)
+    threads: HEAVY_THREADS
     resources:
         gpu=0,
     params:

@@ -45,7 +45,7 @@ rule predict_heldout:
         codes="mean|sampled",
     conda:
         "../../envs/michigan.yaml"
-    threads: max(1, workflow.cores)
+    threads: HEAVY_THREADS
     params:
         section=prediction_params(
             "all_combinations", "max_cells", "delta_h_cells", "n_de_genes"

@@ -98,7 +98,7 @@ class ScreenParams(SplatCoreParams):
         description="Combinations '<cell_type>-<drug>' whose drug response differs in that cell type.",
     )
     interaction_de_prob: float = param(
-        0.2,
+        0.4,
         lower=0,
         upper=1,
         description="Probability that a gene gets an extra interaction factor in an interacting combination.",
@@ -107,7 +107,7 @@ class ScreenParams(SplatCoreParams):
         0.5, lower=0, upper=1, description="Probability that an interaction factor is below 1."
     )
     interaction_fac_loc: float = param(
-        1.0, description="Meanlog of the interaction factors (the interaction strength)."
+        2.0, description="Meanlog of the interaction factors (the interaction strength)."
     )
     interaction_fac_scale: float = param(
         0.3, lower=0, description="Sdlog of the interaction factors."

@@ -32,7 +32,7 @@ def test_layout_and_ground_truth(screen):
     assert screen.uns[keys.SCREEN_PARAMS] == params.to_dict()
     for name in params.interactions:
         factors = screen.var[f"InteractionFac{name}"]
-        assert 0.1 < (factors != 1).mean() < 0.3  # interaction_de_prob 0.2 over 1000 genes
+        assert 0.3 < (factors != 1).mean() < 0.5  # interaction_de_prob 0.4 over 1000 genes
     assert not any(c.startswith("InteractionFac") and "Drug2" in c for c in screen.var.columns)
     np.testing.assert_array_equal(obs[keys.LIBRARY_SIZE], screen.X.sum(axis=1).A1)
 
@@ -68,7 +68,7 @@ def test_interacting_combinations_are_exactly_the_badly_predicted_ones(screen):
     worst = sorted(errors, key=errors.get, reverse=True)[: len(interacting)]
     assert set(worst) == interacting
     # margin: the best-predicted interacting combination is still 1.5x worse than any other
-    # (1.60x at this seed, 1.6-1.85x over seeds 0-7; combinations sharing the drug of an
+    # (1.81x at this seed, 1.8-1.9x over seeds 0-3; combinations sharing the drug of an
     # interaction come next, since the drug shift averaged over other cell types carries it)
     assert min(errors[c] for c in interacting) > 1.5 * max(
         e for c, e in errors.items() if c not in interacting
