@@ -249,3 +249,19 @@ def test_simulation_sections_follow_the_simulator_parameters(section, params_cls
     defaults = cfg.load_section(section, params={})
     built = cfg.library_params(cls, defaults)
     assert built.seed == 1
+
+
+def _leaf_paths(mapping, prefix=()):
+    for key, value in mapping.items():
+        if isinstance(value, dict) and value:
+            yield from _leaf_paths(value, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+def test_the_paper_preset_sets_every_key_the_quick_preset_sets():
+    """`--configfile config/paper.yaml` is merged over config.yaml: no quick value may leak through."""
+    quick = cfg.read_yaml(REPO / "config.yaml")
+    paper = cfg.read_yaml(REPO / "config" / "paper.yaml")
+    missing = [".".join(path) for path in _leaf_paths(quick) if path not in set(_leaf_paths(paper))]
+    assert not missing, f"config/paper.yaml does not set {missing}"
