@@ -2,10 +2,9 @@
 
 The rendering tests need no cluster. For the others (marker ``slurm``) start a one-node cluster with
 fake GPUs first (as root): ``bash .ci/slurm-up.sh``; where no cluster answers, they are skipped with
-the reason. The workflow under test comes from the
-``workflow_case`` fixture: the stand-in workflow in ``slurm_toy/`` now, the pipeline's tiny config
-later (change that one fixture). The failure-reporting test always uses the stand-in, which can
-fail on purpose.
+the reason. The workflow under test is the pipeline itself on ``tiny_config.yaml`` (the
+``workflow_case`` fixture); the failure-reporting test uses the stand-in workflow in ``slurm_toy/``,
+which can fail on purpose.
 
 Snakemake runs under ``timeout -s INT``: SIGINT makes a SLURM-executor Snakemake cancel its jobs
 and exit, while SIGTERM would make it wait for them.
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 PROFILE = REPO / "profiles" / "slurm"
 TOY_DIR = Path(__file__).resolve().parent / "slurm_toy"
-SNAKEMAKE_TIMEOUT_S = 240
+SNAKEMAKE_TIMEOUT_S = 600
 # Snakemake's log line for each submission (snakemake-executor-plugin-slurm 2.8).
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.")
 TRAINING_RULES = ("train_representation", "train_generator")
@@ -53,33 +52,40 @@ class WorkflowCase:
 
     Attributes
     ----------
-    snakefile, configfile
-        Run as ``snakemake --snakefile S --configfile C`` in an empty temporary directory.
-    cluster_rules
-        Every rule that must be submitted to SLURM, once each.
+    snakefile, configfile, targets
+        Run as ``snakemake --snakefile S --configfile C [targets]`` in an empty temporary directory.
+    cluster_jobs
+        Rule -> how many of its jobs must be submitted to SLURM.
     gpu_rules
         The rules that must get a GPU; all other cluster rules must get none.
     run_records
-        Rule -> its ``run.json`` (relative to the working directory), whose ``host`` block holds
-        ``slurm_job_id`` and ``cuda_visible_devices`` as seen inside the job.
+        Rule -> one of its ``run.json`` files (relative to the working directory), whose
+        ``record_block`` holds ``slurm_job_id`` and ``cuda_visible_devices`` as seen in the job.
     compared_outputs
         Files that must be byte-identical between the SLURM run and a local run.
+    record_block
+        Key of the block of a ``run.json`` that describes the host.
     """
 
     snakefile: Path
     configfile: Path
-    cluster_rules: frozenset[str]
+    cluster_jobs: Mapping[str, int]
     gpu_rules: frozenset[str]
     run_records: Mapping[str, str]
     compared_outputs: tuple[str, ...]
+    targets: tuple[str, ...] = ()
+    record_block: str = "host"
 
 
 TOY = WorkflowCase(
     snakefile=TOY_DIR / "Snakefile",
     configfile=TOY_DIR / "config.yaml",
-    cluster_rules=frozenset(
-        {"prepare", "train_representation", "train_generator", "evaluate_representation"}
-    ),
+    cluster_jobs={
+        "prepare": 1,
+        "train_representation": 1,
+        "train_generator": 1,
+        "evaluate_representation": 1,
+    },
     gpu_rules=frozenset(TRAINING_RULES),
     run_records={
         "prepare": "results/data/run.json",
@@ -93,6 +99,46 @@ TOY = WorkflowCase(
         "results/representation/metrics.json",
         "results/generator/samples.csv",
     ),
+)
+
+
+TINY_RUN = "results/simulated/linear/all/seed0"
+#: the pipeline's tiny config, from simulation to Table 3 (figures left out to keep the run short)
+PIPELINE = WorkflowCase(
+    snakefile=REPO / "Snakefile",
+    configfile=Path(__file__).resolve().parent / "tiny_config.yaml",
+    targets=("results/tables/table3.md",),
+    cluster_jobs={
+        "simulate": 1,
+        "preprocess": 1,
+        "train_representation": 2,
+        "encode": 2,
+        "evaluate_disentanglement": 2,
+        "train_generator": 2,
+        "generate": 2,
+        "evaluate_generator_disentanglement": 2,
+        "table": 1,
+    },
+    gpu_rules=frozenset(TRAINING_RULES),
+    run_records={
+        "simulate": "results/simulated/linear/counts.run.json",
+        "preprocess": "results/simulated/linear/preprocessed.run.json",
+        "train_representation": f"{TINY_RUN}/btcvae/model/run.json",
+        "encode": f"{TINY_RUN}/btcvae/codes.run.json",
+        "evaluate_disentanglement": f"{TINY_RUN}/btcvae/disentanglement.run.json",
+        "train_generator": f"{TINY_RUN}/michigan_mean/model/run.json",
+        "generate": f"{TINY_RUN}/michigan_mean/generated.run.json",
+        "evaluate_generator_disentanglement": f"{TINY_RUN}/michigan_mean/disentanglement.run.json",
+        "table": "results/tables/table3.run.json",
+    },
+    compared_outputs=(
+        f"{TINY_RUN}/btcvae/disentanglement.json",
+        f"{TINY_RUN}/michigan_mean/disentanglement.json",
+        f"{TINY_RUN}/wgan_gp/disentanglement.json",
+        f"{TINY_RUN}/btcvae/model/variables.msgpack",
+        f"{TINY_RUN}/michigan_mean/model/variables.msgpack",
+    ),
+    record_block="device",
 )
 
 
@@ -155,8 +201,10 @@ def snakemake_env() -> dict[str, str]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["MICHIGAN_SLURM_STATUS_WAIT"] = "2"
     env["MICHIGAN_TRAIN_GPUS"] = "1"
-    # The fake GPUs set CUDA_VISIBLE_DEVICES with no device behind it: keep JAX on the CPU.
+    # The fake GPUs set CUDA_VISIBLE_DEVICES with no device behind it: keep JAX on the CPU, and
+    # let the training stages, which check their GPU request against JAX, fall back to it.
     env["JAX_PLATFORMS"] = "cpu"
+    env["MICHIGAN_GPU_FALLBACK"] = "cpu"
     return env
 
 
@@ -178,6 +226,7 @@ def run_snakemake(case: WorkflowCase, workdir: Path, *args: str) -> SnakemakeRun
         "--configfile",
         str(case.configfile),
         *args,
+        *case.targets,
     ]
     done = subprocess.run(
         command,
@@ -228,8 +277,8 @@ def slurm_cluster() -> None:
 
 @pytest.fixture(scope="module")
 def workflow_case() -> WorkflowCase:
-    """The workflow under test (switch to the pipeline's tiny config here)."""
-    return TOY
+    """The workflow under test: the pipeline on its tiny config."""
+    return PIPELINE
 
 
 @pytest.fixture(scope="module")
@@ -254,8 +303,8 @@ def local_run(
 def test_every_job_goes_through_sbatch(slurm_run: SnakemakeRun, workflow_case: WorkflowCase):
     assert slurm_run.returncode == 0, slurm_run.describe()
     submissions = slurm_run.submissions()
-    assert set(submissions) == workflow_case.cluster_rules, slurm_run.describe()
-    assert all(len(jobs) == 1 for jobs in submissions.values()), submissions
+    counts = {rule: len(jobs) for rule, jobs in submissions.items()}
+    assert counts == dict(workflow_case.cluster_jobs), slurm_run.describe()
     job_ids = [job_id for jobs in submissions.values() for job_id, _ in jobs]
     history = scheduler_history(job_ids)
     assert sorted(history) == sorted(job_ids), f"SLURM does not know all jobs: {history}"
@@ -270,16 +319,17 @@ def test_every_job_goes_through_sbatch(slurm_run: SnakemakeRun, workflow_case: W
 def test_only_training_rules_get_a_gpu(slurm_run: SnakemakeRun, workflow_case: WorkflowCase):
     assert slurm_run.returncode == 0, slurm_run.describe()
     submissions = slurm_run.submissions()
-    history = scheduler_history([jobs[0][0] for jobs in submissions.values()])
+    history = scheduler_history([job for jobs in submissions.values() for job, _ in jobs])
     for rule, jobs in submissions.items():
-        job_id = jobs[0][0]
         wants_gpu = rule in workflow_case.gpu_rules
-        assert history[job_id][1] is wants_gpu, f"{rule} (job {job_id}): {history[job_id]}"
+        for job_id, _ in jobs:
+            assert history[job_id][1] is wants_gpu, f"{rule} (job {job_id}): {history[job_id]}"
         record_path = slurm_run.workdir / workflow_case.run_records[rule]
-        host = json.loads(record_path.read_text())["host"]
-        assert host["slurm_job_id"] == job_id, f"{record_path}: {host}"
+        host = json.loads(record_path.read_text())[workflow_case.record_block]
+        assert host.get("slurm_job_id") in {job for job, _ in jobs}, f"{record_path}: {host}"
         # SLURM sets CUDA_VISIBLE_DEVICES inside a job exactly when it allocated GPUs to it
-        assert (host["cuda_visible_devices"] is not None) is wants_gpu, f"{record_path}: {host}"
+        cuda = host.get("cuda_visible_devices")
+        assert (cuda is not None) is wants_gpu, f"{record_path}: {host}"
 
 
 @pytest.mark.slurm

@@ -145,7 +145,7 @@ def test_tiny_run_builds_every_target_with_complete_run_records(tiny_run):
     for path in metrics:
         values = [entry["value"] for entry in json.loads(path.read_text()).values()]
         assert all(v is None or (isinstance(v, float) and v == v) for v in values), path
-    records = sorted((tiny_run / "results").rglob("run.json"))
+    records = sorted((tiny_run / "results").rglob("*run.json"))
     stages = {json.loads(p.read_text())["stage"] for p in records}
     assert {"simulate", "preprocess", "train-representation", "encode", "train-generator"} <= stages
     assert {"generate", "evaluate-disentanglement", "table"} <= stages
@@ -179,7 +179,14 @@ def test_unchanged_config_reruns_nothing(tiny_run):
         ),
         (
             {"generator": {"epochs": 3}},
-            {"train_generator", "generate", "evaluate_generator_disentanglement", "table", "all"},
+            {
+                "train_generator",
+                "generate",
+                "evaluate_generator_disentanglement",
+                "latent_traversal",
+                "table",
+                "all",
+            },
         ),
         (
             {"representation": {"by_dataset": {"simulated/linear": {"beta": 2}}}},
@@ -190,6 +197,9 @@ def test_unchanged_config_reruns_nothing(tiny_run):
                 "train_generator",
                 "generate",
                 "evaluate_generator_disentanglement",
+                "umap_codes",
+                "code_factor_bars",
+                "latent_traversal",
                 "table",
                 "all",
             },

@@ -19,9 +19,18 @@ except michigan_config.ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 
-#: threads of the heavy jobs (training, random forests): half the cores, so that two run at once
-#: and one job's single-threaded phases (imports, compilation) overlap the other's number crunching
-HEAVY_THREADS = max(1, workflow.cores // 2)
+def heavy_threads():
+    """Threads of the heavy jobs (training, random forests): half the cores, so that two run at
+    once and one job's single-threaded phases (imports, compilation) overlap the other's number
+    crunching. Runs without a local core count (--report, --lint, cluster executors) get 2.
+    """
+    try:
+        return max(1, workflow.cores // 2)
+    except WorkflowError:
+        return 2
+
+
+HEAVY_THREADS = heavy_threads()
 
 
 # Rules call `python -m michigan <stage>`. With --sdm conda, python is the rule's conda env and the

@@ -8,9 +8,9 @@ rule evaluate_disentanglement:
         metrics=f"{RUN}/{{rep}}/disentanglement.json",
         record=f"{RUN}/{{rep}}/disentanglement.run.json",
     log:
-        f"results/logs/evaluate_disentanglement/{RUN}/{{rep}}.log",
+        f"results/logs/evaluate_disentanglement/{RUN_ID}/{{rep}}.log",
     benchmark:
-        f"results/benchmarks/evaluate_disentanglement/{RUN}/{{rep}}.tsv"
+        f"results/benchmarks/evaluate_disentanglement/{RUN_ID}/{{rep}}.tsv"
     conda:
         "../../envs/michigan.yaml"
     params:
@@ -30,9 +30,9 @@ rule evaluate_generator_disentanglement:
         metrics=f"{RUN}/{{gen}}/disentanglement.json",
         record=f"{RUN}/{{gen}}/disentanglement.run.json",
     log:
-        f"results/logs/evaluate_generator_disentanglement/{RUN}/{{gen}}.log",
+        f"results/logs/evaluate_generator_disentanglement/{RUN_ID}/{{gen}}.log",
     benchmark:
-        f"results/benchmarks/evaluate_generator_disentanglement/{RUN}/{{gen}}.tsv"
+        f"results/benchmarks/evaluate_generator_disentanglement/{RUN_ID}/{{gen}}.tsv"
     conda:
         "../../envs/michigan.yaml"
     params:
@@ -52,9 +52,9 @@ rule evaluate_generation:
         metrics=f"{RUN}/{{model}}/generation.json",
         record=f"{RUN}/{{model}}/generation.run.json",
     log:
-        f"results/logs/evaluate_generation/{RUN}/{{model}}.log",
+        f"results/logs/evaluate_generation/{RUN_ID}/{{model}}.log",
     benchmark:
-        f"results/benchmarks/evaluate_generation/{RUN}/{{model}}.tsv"
+        f"results/benchmarks/evaluate_generation/{RUN_ID}/{{model}}.tsv"
     conda:
         "../../envs/michigan.yaml"
     threads: HEAVY_THREADS

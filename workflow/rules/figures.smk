@@ -57,9 +57,9 @@ rule umap_codes:
         ),
         record=f"{FIGURE_RUN}/umap_codes.run.json",
     log:
-        f"results/logs/umap_codes/{RUN}.log",
+        f"results/logs/umap_codes/{RUN_ID}.log",
     benchmark:
-        f"results/benchmarks/umap_codes/{RUN}.tsv"
+        f"results/benchmarks/umap_codes/{RUN_ID}.tsv"
     conda:
         "../../envs/michigan.yaml"
     params:
@@ -88,9 +88,9 @@ rule code_factor_bars:
         ),
         record=f"{FIGURE_RUN}/code_factor_bars.run.json",
     log:
-        f"results/logs/code_factor_bars/{RUN}.log",
+        f"results/logs/code_factor_bars/{RUN_ID}.log",
     benchmark:
-        f"results/benchmarks/code_factor_bars/{RUN}.tsv"
+        f"results/benchmarks/code_factor_bars/{RUN_ID}.tsv"
     conda:
         "../../envs/michigan.yaml"
     params:
@@ -134,9 +134,9 @@ rule latent_traversal:
             },
         ),
     log:
-        f"results/logs/latent_traversal/{RUN}.log",
+        f"results/logs/latent_traversal/{RUN_ID}.log",
     benchmark:
-        f"results/benchmarks/latent_traversal/{RUN}.tsv"
+        f"results/benchmarks/latent_traversal/{RUN_ID}.tsv"
     conda:
         "../../envs/michigan.yaml"
     params:

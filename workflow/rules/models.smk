@@ -4,7 +4,8 @@
 # Training checkpoints live beside model/ and are not outputs, so a failed or preempted job's
 # rerun resumes from them.
 
-RUN = "results/{dataset}/{trainset}/seed{seed}"
+RUN_ID = "{dataset}/{trainset}/seed{seed}"
+RUN = f"results/{RUN_ID}"
 
 
 rule train_representation:
@@ -13,9 +14,9 @@ rule train_representation:
     output:
         model=directory(f"{RUN}/{{rep}}/model"),
     log:
-        f"results/logs/train_representation/{RUN}/{{rep}}.log",
+        f"results/logs/train_representation/{RUN_ID}/{{rep}}.log",
     benchmark:
-        f"results/benchmarks/train_representation/{RUN}/{{rep}}.tsv"
+        f"results/benchmarks/train_representation/{RUN_ID}/{{rep}}.tsv"
     conda:
         "../../envs/michigan.yaml"
     threads: HEAVY_THREADS
@@ -40,9 +41,9 @@ rule encode:
         codes=f"{RUN}/{{rep}}/codes.h5ad",
         record=f"{RUN}/{{rep}}/codes.run.json",
     log:
-        f"results/logs/encode/{RUN}/{{rep}}.log",
+        f"results/logs/encode/{RUN_ID}/{{rep}}.log",
     benchmark:
-        f"results/benchmarks/encode/{RUN}/{{rep}}.tsv"
+        f"results/benchmarks/encode/{RUN_ID}/{{rep}}.tsv"
     conda:
         "../../envs/michigan.yaml"
     shell:
@@ -56,9 +57,9 @@ rule train_generator:
     output:
         model=directory(f"{RUN}/{{gen}}/model"),
     log:
-        f"results/logs/train_generator/{RUN}/{{gen}}.log",
+        f"results/logs/train_generator/{RUN_ID}/{{gen}}.log",
     benchmark:
-        f"results/benchmarks/train_generator/{RUN}/{{gen}}.tsv"
+        f"results/benchmarks/train_generator/{RUN_ID}/{{gen}}.tsv"
     conda:
         "../../envs/michigan.yaml"
     threads: HEAVY_THREADS
@@ -84,9 +85,9 @@ rule generate:
         generated=f"{RUN}/{{model}}/generated.h5ad",
         record=f"{RUN}/{{model}}/generated.run.json",
     log:
-        f"results/logs/generate/{RUN}/{{model}}.log",
+        f"results/logs/generate/{RUN_ID}/{{model}}.log",
     benchmark:
-        f"results/benchmarks/generate/{RUN}/{{model}}.tsv"
+        f"results/benchmarks/generate/{RUN_ID}/{{model}}.tsv"
     conda:
         "../../envs/michigan.yaml"
     params:

@@ -37,9 +37,9 @@ rule predict_heldout:
         summary=f"{PREDICTION}/summary.json",
         record=f"{PREDICTION}/predictions.run.json",
     log:
-        f"results/logs/predict_heldout/{RUN}/{{codes}}.log",
+        f"results/logs/predict_heldout/{RUN_ID}/{{codes}}.log",
     benchmark:
-        f"results/benchmarks/predict_heldout/{RUN}/{{codes}}.tsv"
+        f"results/benchmarks/predict_heldout/{RUN_ID}/{{codes}}.tsv"
     wildcard_constraints:
         trainset="heldout|lowdh",
         codes="mean|sampled",

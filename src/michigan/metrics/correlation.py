@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 
-def spearman_matrix(codes: ArrayLike, factors: ArrayLike) -> np.ndarray:
+def spearman_matrix(
+    codes: ArrayLike, factors: ArrayLike, *, allow_constant_factors: bool = False
+) -> np.ndarray:
     """Spearman correlations ``rho(z_j, v_k)``, shape ``[factors, latents]``.
 
     Pearson correlation of average ranks (ties share their mean rank), as
@@ -28,6 +30,9 @@ def spearman_matrix(codes: ArrayLike, factors: ArrayLike) -> np.ndarray:
         ``[cells, latents]``.
     factors
         ``[cells, factors]``: discrete or continuous, each with at least two distinct values.
+    allow_constant_factors
+        Let a factor have a single value (its correlations are then 0) instead of raising: for
+        factors inferred for generated cells, which a collapsed generator can leave constant.
 
     Returns
     -------
@@ -38,7 +43,7 @@ def spearman_matrix(codes: ArrayLike, factors: ArrayLike) -> np.ndarray:
     factor_arr = as_matrix(factors, "factors", min_rows=2)
     check_same_rows(codes=code_arr, factors=factor_arr)
     constant = np.flatnonzero(np.ptp(factor_arr, axis=0) == 0)
-    if constant.size:
+    if constant.size and not allow_constant_factors:
         msg = f"factors column {constant[0]} has a single value; a factor needs two or more"
         raise ValueError(msg)
 
@@ -51,7 +56,9 @@ def spearman_matrix(codes: ArrayLike, factors: ArrayLike) -> np.ndarray:
     return standardized_ranks(factor_arr).T @ standardized_ranks(code_arr)
 
 
-def spearman_gap(codes: ArrayLike, factors: ArrayLike) -> float:
+def spearman_gap(
+    codes: ArrayLike, factors: ArrayLike, *, allow_constant_factors: bool = False
+) -> float:
     r"""Mean over factors of the gap between the two largest absolute Spearman correlations.
 
     .. math::
@@ -67,6 +74,8 @@ def spearman_gap(codes: ArrayLike, factors: ArrayLike) -> float:
     factors
         ``[cells, factors]``: true factors (library size as quartiles, as in the paper's
         figures), or the kNN-inferred factors of generated cells (:func:`infer_factors_knn`).
+    allow_constant_factors
+        See :func:`spearman_matrix`: a constant factor then adds a gap of 0.
 
     Returns
     -------
@@ -81,7 +90,7 @@ def spearman_gap(codes: ArrayLike, factors: ArrayLike) -> float:
     constant latent is 0 instead of NaN (which made the original gap NaN). Spearman only sees
     monotone relations: a factor encoded as a hump scores near 0 while its MI is high.
     """
-    rho = np.abs(spearman_matrix(codes, factors))
+    rho = np.abs(spearman_matrix(codes, factors, allow_constant_factors=allow_constant_factors))
     if rho.shape[1] < 2:
         msg = f"the Spearman gap needs at least two latents; got {rho.shape[1]}"
         raise ValueError(msg)

@@ -88,3 +88,15 @@ def test_bad_inputs_raise(perfect_code):
         infer_factors_knn(mu, factors[:-1], mu)
     with pytest.raises(ValueError, match="n_pcs=50"):
         infer_factors_knn(mu, factors, mu)
+
+
+def test_a_constant_inferred_factor_adds_a_gap_of_zero():
+    rng = np.random.default_rng(0)
+    codes = rng.standard_normal((50, 3))
+    varying = (codes[:, 0] > 0).astype(int)
+    factors = np.stack([varying, np.zeros(50, int)], axis=1)
+    with pytest.raises(ValueError, match="single value"):
+        spearman_gap(codes, factors)
+    # the varying factor alone gives its gap; the constant one contributes 0 to the mean
+    alone = spearman_gap(codes, varying[:, None])
+    assert spearman_gap(codes, factors, allow_constant_factors=True) == pytest.approx(alone / 2)
