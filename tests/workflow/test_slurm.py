@@ -154,7 +154,9 @@ class SnakemakeRun:
         """Rule -> [(SLURM job id, SLURM log path)], from Snakemake's submission lines."""
         jobs: dict[str, list[tuple[str, Path]]] = {}
         for job_id, log in SUBMITTED.findall(self.output):
-            rule = Path(log).parent.name.removeprefix("rule_")
+            # logs/slurm/rule_<rule>/[<wildcards>/]<jobid>.log
+            rule = next(part for part in Path(log).parts if part.startswith("rule_"))
+            rule = rule.removeprefix("rule_")
             jobs.setdefault(rule, []).append((job_id, Path(log)))
         return jobs
 
