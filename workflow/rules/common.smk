@@ -309,7 +309,8 @@ def final_targets():
     experiments = config["experiments"]
     targets = []
     if "simulated_disentanglement" in experiments:
-        targets += [f"results/tables/{table}.md" for table in ("table1", "table3")]
+        names = ("table1", "table3", "orderings")
+        targets += [f"results/tables/{name}.md" for name in names]
         targets += figure_targets(simulated_datasets())
     if "tabula_muris_generation" in experiments:
         targets.append("results/tables/table2.md")

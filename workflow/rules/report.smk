@@ -24,3 +24,26 @@ rule table:
     shell:
         "python -m michigan table --metrics {input} --table {wildcards.table} "
         "--output {output.tsv} --markdown {output.markdown} > {log} 2>&1"
+
+
+rule orderings:
+    input:
+        expand("results/tables/{table}.tsv", table=["table1", "table3"]),
+    output:
+        tsv=report(
+            "results/tables/orderings.tsv",
+            caption="../report/orderings.rst",
+            category="Tables vs paper",
+            labels={"table": "orderings", "format": "TSV"},
+        ),
+        markdown="results/tables/orderings.md",
+        record="results/tables/orderings.run.json",
+    log:
+        "results/logs/orderings.log",
+    benchmark:
+        "results/benchmarks/orderings.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    shell:
+        "python -m michigan orderings --tables {input} --output {output.tsv} "
+        "--markdown {output.markdown} > {log} 2>&1"

@@ -37,3 +37,31 @@ def table(args: argparse.Namespace, section: None) -> dict[str, Any]:
     with atomic_path(args.markdown) as tmp:
         tmp.write_text(to_markdown(comparison) + "\n", encoding="utf-8")
     return {"paper_values_with_ours": int(comparison["mean"].notna().sum())}
+
+
+@stage(
+    "orderings",
+    help="Check the paper's orderings between models (Tables 1 and 3) on our values and the paper's.",
+    section=None,
+    arguments=(
+        arg("--tables", type=Path, nargs="+", required=True, help="comparison table TSVs"),
+        arg("--output", type=Path, required=True, help="TSV to write"),
+        arg("--markdown", type=Path, required=True, help="Markdown rendering to write"),
+    ),
+    inputs=lambda a: {f"table_{i}": path for i, path in enumerate(a.tables)},
+    outputs=lambda a: {"orderings": a.output, "markdown": a.markdown},
+)
+def orderings(args: argparse.Namespace, section: None) -> dict[str, Any]:
+    """One row per claim and dataset, saying whether our values and the paper's satisfy it."""
+    import pandas as pd
+
+    from michigan.io import atomic_path
+    from michigan.report.orderings import check_claims
+
+    checked = check_claims(pd.read_csv(path, sep="\t") for path in args.tables)
+    with atomic_path(args.output) as tmp:
+        checked.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
+    with atomic_path(args.markdown) as tmp:
+        tmp.write_text(checked.to_markdown(index=False, floatfmt=".3f") + "\n", encoding="utf-8")
+    held = checked["ours_hold"].dropna().astype(bool)
+    return {"claims_checked": int(held.size), "claims_holding": int(held.sum())}
