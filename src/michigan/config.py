@@ -353,6 +353,7 @@ class RepresentationConfig:
     sampler: str
     ppca_posterior: str
     checkpoint_every: int
+    snapshot_every: int
     validation_fraction: float
     early_stopping_patience: int
     early_stopping_min_delta: float
@@ -386,6 +387,7 @@ class GeneratorConfig:
     critic_bn_mode: str
     sampler: str
     checkpoint_every: int
+    snapshot_every: int
     validation_fraction: float
     early_stopping_patience: int
     early_stopping_min_delta: float

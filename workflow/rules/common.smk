@@ -298,6 +298,16 @@ def generation_metrics():
     return model_files(TABULA_MURIS, models, "generation.json")
 
 
+def training_curves(datasets):
+    """Fig. S4: training curves of the Table 2 models, when snapshots are kept."""
+    models = []
+    if config["representation"]["snapshot_every"]:
+        models += [m for m in config["representation"]["models"] if m != "ppca"]
+    if config["generator"]["snapshot_every"]:
+        models += generator_runs()
+    return model_files(datasets, models, "training_curve.tsv")
+
+
 def table_inputs(wildcards):
     if wildcards.table == "table2":
         return generation_metrics()
@@ -314,6 +324,7 @@ def final_targets():
         targets += figure_targets(simulated_datasets())
     if "tabula_muris_generation" in experiments:
         targets.append("results/tables/table2.md")
+        targets += training_curves(TABULA_MURIS)
         targets += figure_targets(["tabula_muris/heart"])
         targets += figure_targets(["tabula_muris/whole"], traversals=False)
     for experiment, dataset in (

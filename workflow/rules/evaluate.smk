@@ -65,3 +65,35 @@ rule evaluate_generation:
         "python -m michigan evaluate-generation --params {params.section:q} "
         "--seed {wildcards.seed} --generated {input.generated} --real {input.real} "
         "{params.labels} --threads {threads} --output {output.metrics} > {log} 2>&1"
+
+
+rule training_curve:
+    input:
+        unpack(generation_inputs),
+    output:
+        curve=f"{RUN}/{{model}}/training_curve.tsv",
+        record=f"{RUN}/{{model}}/training_curve.run.json",
+        figure=report(
+            f"{RUN}/{{model}}/training_curve.png",
+            caption="../report/fig_training_curve.rst",
+            category="Paper figures",
+            subcategory="Fig. S4 training curves",
+            labels={"dataset": "{dataset}", "model": "{model}", "seed": "{seed}"},
+        ),
+    log:
+        f"results/logs/training_curve/{RUN_ID}/{{model}}.log",
+    benchmark:
+        f"results/benchmarks/training_curve/{RUN_ID}/{{model}}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    threads: HEAVY_THREADS
+    params:
+        section=section_params("evaluation"),
+        split=split_option,
+        codes=code_options,
+        labels=label_option,
+    shell:
+        "python -m michigan training-curve --params {params.section:q} --seed {wildcards.seed} "
+        "--model-dir {input.model} --real {input.data} {params.split} {params.codes} "
+        "{params.labels} --threads {threads} --output {output.curve} "
+        "--figure {output.figure} > {log} 2>&1"

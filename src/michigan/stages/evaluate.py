@@ -147,3 +147,62 @@ def evaluate_generation(
         n_jobs=args.threads,
     )
     return _write(metrics, args.output)
+
+
+@stage(
+    "training-curve",
+    help="RF error (and inception score) of the cells each training snapshot generates (Fig. S4).",
+    section="evaluation",
+    seeded=True,
+    arguments=(
+        arg("--model-dir", type=Path, required=True, help="model trained with snapshot_every > 0"),
+        arg("--real", type=Path, required=True, help="preprocessed real cells"),
+        arg("--train-split", type=Path, help="held-out split JSON: the model's training cells"),
+        arg("--codes", type=Path, help="codes .h5ad of the cells (conditional generators)"),
+        arg("--code-mode", choices=["mean", "sampled"], help="codes the generator was trained on"),
+        arg("--labels", help="obs column of cell types for the inception score (optional)"),
+        arg("--threads", type=int, default=1, help="parallel jobs of the random forests"),
+        _OUTPUT,
+        arg("--figure", type=Path, required=True, help="figure of the curves to write"),
+    ),
+    inputs=lambda a: {"model": a.model_dir, "real": a.real},
+    outputs=lambda a: {"curve": a.output, "figure": a.figure},
+)
+def training_curve(args: argparse.Namespace, section: cfg.EvaluationConfig) -> dict[str, Any]:
+    """Evaluate every snapshot like the final model and plot the metrics against the epoch."""
+    import pandas as pd
+
+    from michigan.io import atomic_path, read_h5ad
+    from michigan.metrics import evaluate
+    from michigan.plots.curves import plot_training_curve
+    from michigan.stages.models import training_cells
+    from michigan.train.curves import snapshot_cells
+
+    real = training_cells(read_h5ad(args.real), args.train_split)
+    codes = None
+    if args.codes is not None:
+        obsm = read_h5ad(args.codes)[real.obs_names].obsm
+        codes = obsm[keys.CODE_MEAN if args.code_mode == "mean" else keys.CODE_SAMPLE]
+    labels = real.obs[args.labels].astype(str).to_numpy() if args.labels else None
+    rows = []
+    for epoch, cells in snapshot_cells(args.model_dir, real.X, seed=args.seed, codes=codes):
+        metrics = evaluate.evaluate_generation(
+            real.X,
+            cells,
+            real_labels=labels,
+            seed=args.seed,
+            n_cells=section.n_cells,
+            n_pcs=min(section.n_pcs, real.n_vars),
+            n_estimators=section.rf_trees,
+            n_splits=section.rf_folds,
+            original_pca=False,
+            is_splits=section.is_splits,
+            n_jobs=args.threads,
+        )
+        rows += [{"epoch": epoch, "metric": name, **entry} for name, entry in metrics.items()]
+    curve = pd.DataFrame(rows)
+    with atomic_path(args.output) as tmp:
+        curve.to_csv(tmp, sep="\t", index=False)
+    with atomic_path(args.figure) as tmp:
+        plot_training_curve(curve, path=tmp, title=str(args.model_dir.parent.name))
+    return {"snapshots": int(curve["epoch"].nunique())}

@@ -38,7 +38,7 @@ _CHECKPOINTS = arg(
 )
 
 
-def _training_cells(adata: ad.AnnData, split: Path | None) -> ad.AnnData:
+def training_cells(adata: ad.AnnData, split: Path | None) -> ad.AnnData:
     """The cells a model trains on: all, or the training cells of a held-out split."""
     if split is None:
         return adata
@@ -84,7 +84,7 @@ def train_representation(
     from michigan.train import train_representation as fit
 
     check_gpus(args.gpus)
-    adata = _training_cells(read_h5ad(args.input), args.train_split)
+    adata = training_cells(read_h5ad(args.input), args.train_split)
     fit(
         adata.X,
         section,
@@ -166,7 +166,7 @@ def train_generator(args: argparse.Namespace, section: cfg.GeneratorConfig) -> d
     from michigan.train import train_generator as fit
 
     check_gpus(args.gpus)
-    adata = _training_cells(read_h5ad(args.input), args.train_split)
+    adata = training_cells(read_h5ad(args.input), args.train_split)
     mean = logsigma = None
     if args.codes is not None:
         codes = read_h5ad(args.codes)[adata.obs_names]
@@ -218,7 +218,7 @@ def generate(args: argparse.Namespace, section: None) -> dict[str, Any]:
     from michigan.io import read_h5ad, read_json, write_h5ad
     from michigan.train import load_generator, load_representation
 
-    adata = _training_cells(read_h5ad(args.input), args.train_split)
+    adata = training_cells(read_h5ad(args.input), args.train_split)
     kind = read_json(args.model_dir / "model.json")["kind"]
     if kind == "representation":
         x = load_representation(args.model_dir).reconstruct(adata.X, seed=args.seed)

@@ -7,6 +7,9 @@ A model directory holds three files, each written atomically (``model.json`` las
 ``history.json``       per-epoch losses: ``{"epoch": [1, 2, ...], "<loss>": [...], "valid_<loss>": [...]}``
 ``model.json``         model name, kind, the configuration section, seed, shapes and how training ended:
                        everything needed to rebuild the networks
+
+and, when the configuration asks for them (``snapshot_every``), ``snapshots/epoch<NNNNN>.msgpack``: the
+variables after every ``snapshot_every`` epochs, for training curves of the metrics (paper Fig. S4).
 """
 
 from __future__ import annotations
@@ -24,7 +27,28 @@ from michigan.io import atomic_path, read_json, write_json
 MODEL_FILE = "model.json"
 VARIABLES_FILE = "variables.msgpack"
 HISTORY_FILE = "history.json"
+SNAPSHOT_DIR = "snapshots"
 FORMAT_VERSION = 1
+
+
+def write_variables(variables: Any, path: str | Path) -> None:
+    """Write network variables (nested dicts of arrays) as flax msgpack, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(serialization.msgpack_serialize(serialization.to_state_dict(variables)))
+
+
+def snapshot_path(directory: str | Path, epoch: int) -> Path:
+    """Where the snapshot of ``epoch`` goes inside ``directory``."""
+    return Path(directory) / SNAPSHOT_DIR / f"epoch{epoch:05d}.msgpack"
+
+
+def read_snapshots(model_dir: str | Path) -> dict[int, dict[str, Any]]:
+    """``{epoch: variables}`` of the snapshots of a model directory (empty when there are none)."""
+    paths = sorted((Path(model_dir) / SNAPSHOT_DIR).glob("epoch*.msgpack"))
+    return {
+        int(path.stem.removeprefix("epoch")): serialization.msgpack_restore(path.read_bytes())
+        for path in paths
+    }
 
 
 def write_model_dir(
@@ -37,8 +61,7 @@ def write_model_dir(
     """Write a model directory (see the module docstring) and return its path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_dir / VARIABLES_FILE) as tmp:
-        tmp.write_bytes(serialization.msgpack_serialize(serialization.to_state_dict(variables)))
+    write_variables(variables, out_dir / VARIABLES_FILE)
     epochs = len(next(iter(history.values()), []))
     table = {"epoch": list(range(1, epochs + 1))}
     table |= {name: np.asarray(values, dtype=float).tolist() for name, values in history.items()}

@@ -21,7 +21,7 @@ import functools
 import logging
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import flax.struct
 import jax
@@ -30,6 +30,9 @@ import numpy as np
 
 from michigan.progress import Progress
 from michigan.train.checkpoint import load_checkpoint, save_checkpoint
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +136,7 @@ def fit(
     fingerprint: dict[str, Any],
     valid_data: Any = None,
     early_stopping: EarlyStopping | None = None,
+    after_chunk: Callable[[int, LoopState], None] | None = None,
 ) -> FitResult:
     """Train ``task`` for ``epochs`` epochs, resuming from ``checkpoint_dir`` when it holds a checkpoint.
 
@@ -154,6 +158,9 @@ def fit(
         JSON-able description of the run; a checkpoint of another run is refused.
     early_stopping
         Stop rule; requires ``valid_data``.
+    after_chunk
+        Called with the epochs done and the state after each chunk, before its checkpoint is
+        written (so a run killed in between repeats the call on resume), e.g. to keep snapshots.
 
     Raises
     ------
@@ -194,6 +201,8 @@ def fit(
         new_done = int(state.epoch)
         cells_done += (new_done - done) * cells
         done = new_done
+        if after_chunk is not None:
+            after_chunk(done, state)
         save_checkpoint(checkpoint_dir, state=state, history=history, fingerprint=fingerprint)
         progress.update(done, rate_units=cells_done, metrics={k: v[-1] for k, v in history.items()})
     stopped = bool(state.stopped)

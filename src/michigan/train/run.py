@@ -11,7 +11,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from michigan.train.artifacts import write_model_dir
+from michigan.train.artifacts import SNAPSHOT_DIR, snapshot_path, write_model_dir, write_variables
 from michigan.train.loop import EarlyStopping, EpochTask, fit
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,16 @@ def early_stopping_of(config: Any, n_valid: int, batch_size: int) -> EarlyStoppi
     return EarlyStopping(config.early_stopping_patience, config.early_stopping_min_delta)
 
 
+def check_snapshot_every(config: Any) -> None:
+    """Snapshots fall on chunk boundaries only: ``snapshot_every`` must be a multiple of ``checkpoint_every``."""
+    if config.snapshot_every % config.checkpoint_every:
+        msg = (
+            f"snapshot_every ({config.snapshot_every}) must be 0 or a multiple of checkpoint_every "
+            f"({config.checkpoint_every}): snapshots are taken between compiled chunks"
+        )
+        raise ValueError(msg)
+
+
 def fit_and_save(
     task: EpochTask,
     train_data: Any,
@@ -59,7 +69,14 @@ def fit_and_save(
     """
     out_dir = Path(out_dir)
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else out_dir / "checkpoint"
+    check_snapshot_every(config)
     batch_size = config.batch_size
+
+    def keep_snapshot(epochs_done: int, state: Any) -> None:
+        if config.snapshot_every and epochs_done % config.snapshot_every == 0:
+            variables = variables_of(jax.device_get(state.model))
+            write_variables(variables, snapshot_path(checkpoint_dir, epochs_done))
+
     n_valid = 0 if valid_data is None else int(jax.tree.leaves(valid_data)[0].shape[0])
     result = fit(
         task,
@@ -71,9 +88,15 @@ def fit_and_save(
         fingerprint=fingerprint,
         valid_data=valid_data,
         early_stopping=early_stopping_of(config, n_valid, batch_size),
+        after_chunk=keep_snapshot,
     )
     info = {**info, "epochs_done": result.epochs_done, "stopped_early": result.stopped_early}
     variables = variables_of(jax.device_get(result.state.model))
+    snapshots = checkpoint_dir / SNAPSHOT_DIR
+    if snapshots.is_dir():
+        shutil.rmtree(out_dir / SNAPSHOT_DIR, ignore_errors=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(snapshots, out_dir / SNAPSHOT_DIR)
     write_model_dir(out_dir, info=info, variables=variables, history=result.history)
     if not keep_checkpoint:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -135,3 +136,32 @@ def test_generate_checks_codes(x, tmp_path):
 def test_unknown_registry_name():
     with pytest.raises(KeyError, match="registered models"):
         model_entry("gan")
+
+
+def test_snapshots_every_n_epochs_end_in_the_model_directory(x, tmp_path):
+    from flax import serialization
+
+    from michigan.train.artifacts import read_snapshots
+
+    params = {"latent_dim": 2, "encoder_hidden": [4], "decoder_hidden": [4], "batch_size": 4}
+    params |= {"epochs": 6, "checkpoint_every": 2, "snapshot_every": 4}
+    config = load_section("representation", params=params)
+    out = train_representation(x, config, model="vae", seed=0, out_dir=tmp_path / "m")
+    snapshots = read_snapshots(out)
+    # epochs 2, 4, 6 end a chunk; only multiples of 4 are kept
+    assert sorted(snapshots) == [4]
+    final = serialization.msgpack_restore((out / "variables.msgpack").read_bytes())
+    # same variables as the final ones, with the values of 2 epochs earlier
+    assert jax.tree.structure(snapshots[4]) == jax.tree.structure(final)
+    assert not all(
+        np.array_equal(a, b)
+        for a, b in zip(jax.tree.leaves(snapshots[4]), jax.tree.leaves(final), strict=True)
+    )
+
+
+def test_snapshots_must_fall_on_chunk_boundaries(x, tmp_path):
+    params = {"latent_dim": 2, "encoder_hidden": [4], "decoder_hidden": [4], "batch_size": 4}
+    params |= {"epochs": 6, "checkpoint_every": 2, "snapshot_every": 3}
+    config = load_section("representation", params=params)
+    with pytest.raises(ValueError, match=r"snapshot_every \(3\) must be 0 or a multiple"):
+        train_representation(x, config, model="vae", seed=0, out_dir=tmp_path / "m")
