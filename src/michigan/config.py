@@ -333,15 +333,10 @@ def load_section(
 
 
 @dataclasses.dataclass(frozen=True)
-class RepresentationConfig:
-    """Representation models (PPCA, VAE, beta-TCVAE): architecture, loss and training."""
+class TrainingConfig:
+    """What every trained model's section has: optimiser, regularisation, sampler, checkpoints."""
 
     models: tuple[str, ...]
-    latent_dim: int
-    encoder_hidden: tuple[int, ...]
-    decoder_hidden: tuple[int, ...]
-    beta: float
-    kl_weight: float
     epochs: int
     batch_size: int
     learning_rate: float
@@ -351,7 +346,6 @@ class RepresentationConfig:
     dropout_active: bool
     bn_mode: str
     sampler: str
-    ppca_posterior: str
     checkpoint_every: int
     snapshot_every: int
     validation_fraction: float
@@ -361,10 +355,21 @@ class RepresentationConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class GeneratorConfig:
+class RepresentationConfig(TrainingConfig):
+    """Representation models (PPCA, VAE, beta-TCVAE): architecture, loss and training."""
+
+    latent_dim: int
+    encoder_hidden: tuple[int, ...]
+    decoder_hidden: tuple[int, ...]
+    beta: float
+    kl_weight: float
+    ppca_posterior: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratorConfig(TrainingConfig):
     """Generators on the codes (WGAN-GP, InfoWGAN-GP, CWGAN-GP, MichiGAN): architecture and training."""
 
-    models: tuple[str, ...]
     codes: tuple[str, ...]
     representation: str
     noise_dim: int
@@ -372,26 +377,11 @@ class GeneratorConfig:
     info_code_dim: int
     generator_hidden: tuple[int, ...]
     critic_hidden: tuple[int, ...]
-    epochs: int
-    batch_size: int
     n_critic: int
-    learning_rate: float
-    adam_b1: float
-    adam_b2: float
     gp_weight: float
     gp_eps: str
     mi_weight: float
-    dropout_rate: float
-    dropout_active: bool
-    bn_mode: str
     critic_bn_mode: str
-    sampler: str
-    checkpoint_every: int
-    snapshot_every: int
-    validation_fraction: float
-    early_stopping_patience: int
-    early_stopping_min_delta: float
-    by_dataset: Mapping[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)

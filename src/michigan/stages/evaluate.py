@@ -124,7 +124,6 @@ def evaluate_generation(
 ) -> dict[str, float]:
     """Table 2's metrics of generated cells."""
     from michigan.io import read_h5ad
-    from michigan.metrics import evaluate
 
     fake, real = read_h5ad(args.generated), read_h5ad(args.real)
     labels = None
@@ -133,20 +132,42 @@ def evaluate_generation(
             msg = f"{args.real} has no obs column {args.labels!r} for the inception score"
             raise KeyError(msg)
         labels = real.obs[args.labels].astype(str).to_numpy()
-    metrics = evaluate.evaluate_generation(
+    metrics = _generation_metrics(
         real.X,
         fake.X,
+        labels=labels,
+        args=args,
+        section=section,
+        original_pca=section.rf_original_pca,
+    )
+    return _write(metrics, args.output)
+
+
+def _generation_metrics(
+    real: Any,
+    fake: Any,
+    *,
+    labels: Any,
+    args: argparse.Namespace,
+    section: cfg.EvaluationConfig,
+    original_pca: bool,
+) -> dict[str, Any]:
+    """:func:`michigan.metrics.evaluate_generation` with the evaluation section's settings."""
+    from michigan.metrics import evaluate
+
+    return evaluate.evaluate_generation(
+        real,
+        fake,
         real_labels=labels,
         seed=args.seed,
         n_cells=section.n_cells,
-        n_pcs=min(section.n_pcs, real.n_vars),
+        n_pcs=min(section.n_pcs, real.shape[1]),
         n_estimators=section.rf_trees,
         n_splits=section.rf_folds,
-        original_pca=section.rf_original_pca,
+        original_pca=original_pca,
         is_splits=section.is_splits,
         n_jobs=args.threads,
     )
-    return _write(metrics, args.output)
 
 
 @stage(
@@ -173,7 +194,6 @@ def training_curve(args: argparse.Namespace, section: cfg.EvaluationConfig) -> d
     import pandas as pd
 
     from michigan.io import atomic_path, read_h5ad
-    from michigan.metrics import evaluate
     from michigan.plots.curves import plot_training_curve
     from michigan.stages.models import training_cells
     from michigan.train.curves import snapshot_cells
@@ -186,18 +206,8 @@ def training_curve(args: argparse.Namespace, section: cfg.EvaluationConfig) -> d
     labels = real.obs[args.labels].astype(str).to_numpy() if args.labels else None
     rows = []
     for epoch, cells in snapshot_cells(args.model_dir, real.X, seed=args.seed, codes=codes):
-        metrics = evaluate.evaluate_generation(
-            real.X,
-            cells,
-            real_labels=labels,
-            seed=args.seed,
-            n_cells=section.n_cells,
-            n_pcs=min(section.n_pcs, real.n_vars),
-            n_estimators=section.rf_trees,
-            n_splits=section.rf_folds,
-            original_pca=False,
-            is_splits=section.is_splits,
-            n_jobs=args.threads,
+        metrics = _generation_metrics(
+            real.X, cells, labels=labels, args=args, section=section, original_pca=False
         )
         rows += [{"epoch": epoch, "metric": name, **entry} for name, entry in metrics.items()]
     curve = pd.DataFrame(rows)
