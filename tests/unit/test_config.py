@@ -244,7 +244,9 @@ def test_simulation_sections_follow_the_simulator_parameters(section, params_cls
     properties = cfg.section_schema(section)["properties"]
     assert set(properties) - extra == set(expected)
     for name, spec in expected.items():
-        given = {k: v for k, v in properties[name].items() if not (name == "seed" and k == "default")}
+        given = {
+            k: v for k, v in properties[name].items() if not (name == "seed" and k == "default")
+        }
         assert given == spec, name
     defaults = cfg.load_section(section, params={})
     built = cfg.library_params(cls, defaults)

@@ -60,8 +60,9 @@ def summarise_over_seeds(records: Iterable[Mapping[str, object]]) -> pd.DataFram
 def compare_with_paper(summary: pd.DataFrame, table: str) -> pd.DataFrame:
     """Join our summary with the paper's values of ``table`` (``table1``, ``table2`` or ``table3``).
 
-    Every paper entry appears, with NaN where we have no value; our extra rows (models or metrics the
-    paper did not report for that table) are left out. ``difference`` = ours − paper.
+    Every paper entry appears, with NaN where we have no value, followed by our rows of the table's
+    data sets and metrics that no paper table reports (e.g. CWGAN-GP), with NaN as the paper's value.
+    ``difference`` = ours − paper.
     """
     if table not in TABLES:
         msg = f"unknown paper table {table!r}; known: {sorted(TABLES)}"
@@ -69,7 +70,27 @@ def compare_with_paper(summary: pd.DataFrame, table: str) -> pd.DataFrame:
     paper = pd.DataFrame(
         [(*key, value) for key, value in TABLES[table].items()], columns=[*KEYS, "paper"]
     )
-    merged = paper.merge(summary, on=KEYS, how="left")
+    reported = {(model, metric) for entries in TABLES.values() for _, model, metric in entries}
+    unreported = [
+        (model, metric) not in reported
+        for model, metric in zip(summary["model"], summary["metric"], strict=True)
+    ]
+    extra = (
+        summary["dataset"].isin(paper["dataset"])
+        & summary["metric"].isin(paper["metric"])
+        & pd.Series(unreported, index=summary.index, dtype=bool)
+    )
+    in_table = pd.MultiIndex.from_frame(summary[KEYS]).isin(pd.MultiIndex.from_frame(paper[KEYS]))
+    in_scope = extra | in_table
+    merged = paper.merge(summary[in_scope], on=KEYS, how="outer", indicator=True)
+    merged = pd.concat(
+        [
+            merged[merged["_merge"] != "right_only"]
+            .set_index(KEYS)
+            .loc[paper.set_index(KEYS).index],
+            merged[merged["_merge"] == "right_only"].set_index(KEYS),
+        ]
+    ).reset_index()
     merged["difference"] = merged["mean"] - merged["paper"]
     return merged[
         [*KEYS, "mean", "ci95", "n_seeds", "paper", "difference", "train_time_s", "hardware"]
@@ -83,6 +104,7 @@ def to_markdown(frame: pd.DataFrame) -> str:
         "–" if pd.isna(m) else (f"{m:.3f}" if pd.isna(c) else f"{m:.3f} ± {c:.3f}")
         for m, c in zip(shown["mean"], shown["ci95"], strict=True)
     ]
+    shown["paper"] = ["–" if pd.isna(p) else f"{p:.3f}" for p in shown["paper"]]
     shown["difference"] = [("–" if pd.isna(d) else f"{d:+.3f}") for d in shown["difference"]]
     shown["n_seeds"] = shown["n_seeds"].fillna(0).astype(int)
     shown["train time"] = ["–" if pd.isna(t) else format_duration(t) for t in shown["train_time_s"]]

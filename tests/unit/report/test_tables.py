@@ -61,3 +61,26 @@ def test_paper_tables_are_what_the_paper_reports():
 def test_unknown_table_is_an_error():
     with pytest.raises(KeyError, match="table9"):
         compare_with_paper(summarise_over_seeds([]), "table9")
+
+
+def test_our_rows_the_paper_did_not_report_follow_its_rows():
+    summary = summarise_over_seeds(
+        records([0.16], model="cwgan_gp_mean", metric="spearman_gap")
+        + records([0.3], dataset="screen", model="cwgan_gp_mean", metric="spearman_gap")
+        + records([0.9], model="cwgan_gp_mean", metric="rf_error")
+        + records([0.2], model="michigan_mean", metric="spearman_gap")
+        + records([0.4], model="vae", metric="spearman_gap")
+    )
+    table = compare_with_paper(summary, "table3")
+    assert len(table) == len(TABLES["table3"]) + 1
+    extra = table.iloc[-1]
+    assert (extra.dataset, extra.model, extra.metric) == (
+        "simulated/linear",
+        "cwgan_gp_mean",
+        "spearman_gap",
+    )
+    assert extra["mean"] == pytest.approx(0.16)
+    assert math.isnan(extra["paper"])
+    assert math.isnan(extra["difference"])
+    assert list(table.iloc[: len(TABLES["table3"])].model) == [k[1] for k in TABLES["table3"]]
+    assert "| –       |" in to_markdown(table) or "| –  " in to_markdown(table)
