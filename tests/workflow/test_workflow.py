@@ -175,7 +175,13 @@ def test_unchanged_config_reruns_nothing(tiny_run):
     [
         (
             {"evaluation": {"rf_trees": 7}},
-            {"evaluate_disentanglement", "evaluate_generator_disentanglement", "table", "all"},
+            {
+                "evaluate_disentanglement",
+                "evaluate_generator_disentanglement",
+                "table",
+                "orderings",
+                "all",
+            },
         ),
         (
             {"generator": {"epochs": 3}},
@@ -185,6 +191,7 @@ def test_unchanged_config_reruns_nothing(tiny_run):
                 "evaluate_generator_disentanglement",
                 "latent_traversal",
                 "table",
+                "orderings",
                 "all",
             },
         ),
@@ -201,6 +208,7 @@ def test_unchanged_config_reruns_nothing(tiny_run):
                 "code_factor_bars",
                 "latent_traversal",
                 "table",
+                "orderings",
                 "all",
             },
         ),
