@@ -71,26 +71,15 @@ def compare_with_paper(summary: pd.DataFrame, table: str) -> pd.DataFrame:
         [(*key, value) for key, value in TABLES[table].items()], columns=[*KEYS, "paper"]
     )
     reported = {(model, metric) for entries in TABLES.values() for _, model, metric in entries}
-    unreported = [
-        (model, metric) not in reported
-        for model, metric in zip(summary["model"], summary["metric"], strict=True)
-    ]
-    extra = (
+    unreported = np.array(
+        [(row.model, row.metric) not in reported for row in summary.itertuples()], dtype=bool
+    )
+    extra = summary[
         summary["dataset"].isin(paper["dataset"])
         & summary["metric"].isin(paper["metric"])
-        & pd.Series(unreported, index=summary.index, dtype=bool)
-    )
-    in_table = pd.MultiIndex.from_frame(summary[KEYS]).isin(pd.MultiIndex.from_frame(paper[KEYS]))
-    in_scope = extra | in_table
-    merged = paper.merge(summary[in_scope], on=KEYS, how="outer", indicator=True)
-    merged = pd.concat(
-        [
-            merged[merged["_merge"] != "right_only"]
-            .set_index(KEYS)
-            .loc[paper.set_index(KEYS).index],
-            merged[merged["_merge"] == "right_only"].set_index(KEYS),
-        ]
-    ).reset_index()
+        & unreported
+    ]
+    merged = pd.concat([paper.merge(summary, on=KEYS, how="left"), extra], ignore_index=True)
     merged["difference"] = merged["mean"] - merged["paper"]
     return merged[
         [*KEYS, "mean", "ci95", "n_seeds", "paper", "difference", "train_time_s", "hardware"]
