@@ -8,7 +8,11 @@ Policy, in order:
    ``sha256sum -c`` can read it) must match; a mismatch raises :class:`ChecksumMismatchError`.
 3. Otherwise the file is seen for the first time: its digest is written to ``<file>.sha256`` and a
    warning says that it was trusted on first use. An *untrusted* (third-party) expected digest is
-   compared at this point and a mismatch is logged as a warning.
+   compared at this point and a mismatch is logged as a warning. A user's own copy of a file
+   (``record_new=False``) gets no record: nothing is ever written beside it.
+
+A fresh download is checked by :mod:`michigan.data.download`, which adds the publisher's MD5 where
+there is one and never deletes a download that only disagrees with a record.
 
 One record file per data file, not one shared list, so that parallel downloads never write the same
 file.
@@ -33,34 +37,66 @@ _HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 class ChecksumMismatchError(ValueError):
-    """A file's SHA-256 digest differs from the expected one; the message names both."""
+    """A file's digest differs from the expected one; the message names both."""
 
 
-def sha256_file(path: Path, *, chunk_size: int = 1 << 20, progress_interval_s: float = 10.0) -> str:
-    """Return the hex SHA-256 digest of ``path``, logging progress on large files.
+class RecordMismatchError(ChecksumMismatchError):
+    """A file's SHA-256 digest differs from the one recorded beside it when it was first seen.
+
+    Attributes
+    ----------
+    record
+        The record file.
+    recorded, actual
+        The recorded digest and the file's digest.
+    """
+
+    def __init__(self, msg: str, *, record: Path, recorded: str, actual: str) -> None:
+        super().__init__(msg)
+        self.record = record
+        self.recorded = recorded
+        self.actual = actual
+
+
+def file_digests(
+    path: Path,
+    algorithms: tuple[str, ...] = ("sha256",),
+    *,
+    chunk_size: int = 1 << 20,
+    progress_interval_s: float = 10.0,
+) -> dict[str, str]:
+    """Return the hex digests of ``path`` (one read for all ``algorithms``), logging progress.
 
     Parameters
     ----------
     path
         File to hash.
+    algorithms
+        :mod:`hashlib` names, e.g. ``("sha256", "md5")``.
     chunk_size
         Bytes read at a time.
     progress_interval_s
-        Seconds between progress lines (bytes hashed, rate, ETA).
+        Seconds between progress lines (MiB hashed, rate, ETA).
     """
     total = path.stat().st_size
-    digest = hashlib.sha256()
+    hashes = {name: hashlib.new(name) for name in algorithms}
     progress = ThrottledProgress(
-        Progress(total / 2**20, desc=f"sha256 {path.name} (MiB)", unit="MiB", logger=logger),
+        Progress(total / 2**20, desc=f"hash {path.name} (MiB)", unit="MiB", logger=logger),
         interval_s=progress_interval_s,
     )
     done = 0
     with path.open("rb") as handle:
         while block := handle.read(chunk_size):
-            digest.update(block)
+            for digest in hashes.values():
+                digest.update(block)
             done += len(block)
             progress.update(done / 2**20)
-    return digest.hexdigest()
+    return {name: digest.hexdigest() for name, digest in hashes.items()}
+
+
+def sha256_file(path: Path, *, chunk_size: int = 1 << 20) -> str:
+    """Return the hex SHA-256 digest of ``path``."""
+    return file_digests(path, chunk_size=chunk_size)["sha256"]
 
 
 def record_path(path: Path) -> Path:
@@ -102,13 +138,16 @@ def verify_file(
     trusted: bool = True,
     name: str | None = None,
     record: Path | None = None,
+    record_new: bool = True,
+    digest: str | None = None,
+    vouched_by: str | None = None,
 ) -> str:
     """Check the SHA-256 digest of ``path`` and return it (policy in the module docstring).
 
     Parameters
     ----------
     path
-        File to verify (possibly a ``.part`` file about to be renamed).
+        File to verify.
     expected_sha256
         Expected hex digest, or ``None`` if unknown.
     trusted
@@ -117,6 +156,14 @@ def verify_file(
         File name used in messages and written into the record (default ``path.name``).
     record
         Trust-on-first-use record file (default ``<path>.sha256``).
+    record_new
+        Write the record when there is none. ``False`` for a user's own copy: an existing record
+        is still checked, but nothing is ever written beside the user's file.
+    digest
+        The file's SHA-256 digest if already computed (it is then not hashed again).
+    vouched_by
+        A publisher checksum the file already matched (e.g. "figshare's MD5"): a first record is
+        then no longer trust on first use.
 
     Returns
     -------
@@ -128,7 +175,8 @@ def verify_file(
     FileNotFoundError
         If ``path`` does not exist.
     ChecksumMismatchError
-        If the digest differs from a trusted expected digest or from the recorded one.
+        If the digest differs from a trusted expected digest; :class:`RecordMismatchError` if it
+        differs from the recorded one.
     """
     if not path.is_file():
         msg = f"cannot verify {path}: no such file"
@@ -136,7 +184,7 @@ def verify_file(
     name = name or path.name
     record = record or record_path(path)
     expected = expected_sha256.lower() if expected_sha256 else None
-    actual = sha256_file(path)
+    actual = digest or sha256_file(path)
     if expected is not None and trusted:
         if actual != expected:
             msg = (
@@ -144,17 +192,20 @@ def verify_file(
                 f"got {actual} from {path}"
             )
             raise ChecksumMismatchError(msg)
-        write_record(record, file_name=name, digest=actual)
+        if record_new:
+            write_record(record, file_name=name, digest=actual)
         logger.info("sha256 of %s matches the known digest %s", name, actual)
         return actual
     recorded = read_record(record)
     if recorded is not None:
         if actual != recorded:
             msg = (
-                f"sha256 mismatch for {name}: expected {recorded} (recorded in {record} on first "
-                f"download), got {actual} from {path}; the file changed since it was first seen"
+                f"sha256 mismatch for {name}: {path} has {actual} but {record} recorded "
+                f"{recorded} when the file was first seen, so the file changed since; if you "
+                f"replaced it on purpose and trust the new copy, delete {record}, otherwise put "
+                "the original file back"
             )
-            raise ChecksumMismatchError(msg)
+            raise RecordMismatchError(msg, record=record, recorded=recorded, actual=actual)
         logger.info("sha256 of %s matches the digest recorded in %s", name, record)
         return actual
     if expected is not None and actual != expected:
@@ -165,7 +216,19 @@ def verify_file(
             actual,
             expected,
         )
+    if not record_new:
+        logger.warning(
+            "no trusted or recorded digest is known for %s (sha256 %s); your copy %s is used as "
+            "it is and nothing is written beside it",
+            name,
+            actual,
+            path,
+        )
+        return actual
     write_record(record, file_name=name, digest=actual)
+    if vouched_by is not None:
+        logger.info("%s matches %s; recorded its sha256 %s in %s", name, vouched_by, actual, record)
+        return actual
     logger.warning(
         "TRUST ON FIRST USE: no trusted digest is known for %s; recorded its sha256 %s in %s. "
         "Later runs will fail if the file changes. Compare this digest with a colleague's copy "

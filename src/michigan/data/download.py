@@ -1,26 +1,42 @@
-"""Download raw files over HTTP(S): retries, resume with ``Range``, progress, atomic completion.
+"""Download raw files over HTTP(S) and accept them only when verified; check users' own copies.
 
-A download writes to ``<dest>.part``. After a dropped connection or a timeout it waits and asks the
-server for the remaining bytes (``Range: bytes=<have>-``); a server that ignores ``Range`` (status 200)
-makes it start again from zero. When all bytes are there, the ``.part`` file is verified
-(:func:`michigan.data.checksums.verify_file`) and only then renamed to ``dest``, so ``dest`` never
-holds a partial or unverified file.
+A download goes to ``<dest>.part`` (retries, resume guarded by ``If-Range``, size checks and
+progress: :mod:`michigan.data._resumable`). The complete ``.part`` file is then checked, in order:
+
+1. its format: not empty, not an HTML page, gzip or zip magic where the name asks for it
+   (:mod:`michigan.data.content`);
+2. the publisher's MD5 where there is one (figshare, :mod:`michigan.data.figshare`);
+3. a trusted SHA-256 from the package table, or the SHA-256 recorded beside ``dest`` by an earlier
+   download (:mod:`michigan.data.checksums`).
+
+Only then is it renamed to ``dest``, so ``dest`` never holds a partial or unverified file. A file
+that fails 1 or 2 is deleted (it is damaged by the publisher's own word). A file that only
+disagrees with the *recorded* digest is kept as ``<dest>.new`` beside the record, and the error says
+which of the two to trust and how to accept the new one.
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
-import re
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from michigan.data._reporting import ThrottledProgress
-from michigan.data.checksums import ChecksumMismatchError, record_path, verify_file
-from michigan.progress import Progress
+from michigan.data._http import DownloadError, RetryPolicy
+from michigan.data._resumable import discard_part, download_to_part, state_path
+from michigan.data.checksums import (
+    ChecksumMismatchError,
+    RecordMismatchError,
+    file_digests,
+    record_path,
+    verify_file,
+)
+from michigan.data.content import (
+    SizeMismatchError,
+    UnexpectedContentError,
+    check_format,
+    check_size,
+)
+from michigan.data.figshare import PublishedFile, published_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -28,56 +44,39 @@ if TYPE_CHECKING:
 
     from michigan.data.sources import RemoteFile
 
+__all__ = [
+    "DownloadError",
+    "RetryPolicy",
+    "VerifiedFile",
+    "fetch",
+    "fetch_dataset",
+    "manual_fetch_hint",
+    "verify_local_copy",
+]
+
 logger = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
-_USER_AGENT = "michigan-data/0.1 (reproducibility pipeline; python urllib)"
-_TRANSIENT_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
-_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
-
-
-class DownloadError(OSError):
-    """A file could not be downloaded; the message says what to fetch by hand and where to put it."""
+NEW_SUFFIX = ".new"
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """How hard a download tries before giving up.
+class VerifiedFile:
+    """A raw file that passed the checks.
 
     Attributes
     ----------
-    retries
-        Further attempts after the first failed one (each resumes where the last stopped).
-    timeout_s
-        Socket timeout of one request, in seconds.
-    backoff_s
-        Wait before the first retry; doubled at each further retry.
-    max_backoff_s
-        Upper bound of the wait between two attempts.
+    path
+        Where it is.
+    size
+        Its size in bytes.
+    sha256
+        Its hex SHA-256 digest.
     """
 
-    retries: int = 5
-    timeout_s: float = 60.0
-    backoff_s: float = 2.0
-    max_backoff_s: float = 60.0
-
-    def __post_init__(self) -> None:
-        """Reject negative counts and non-positive timeouts."""
-        if self.retries < 0 or self.timeout_s <= 0 or self.backoff_s < 0 or self.max_backoff_s < 0:
-            msg = (
-                f"invalid RetryPolicy {self}: retries, backoff_s and max_backoff_s must be >= 0 "
-                "and timeout_s > 0"
-            )
-            raise ValueError(msg)
-
-    def wait_s(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based)."""
-        return min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
-
-
-class _TransientError(Exception):
-    """A failure worth retrying (connection dropped, short body, 5xx)."""
+    path: Path
+    size: int
+    sha256: str
 
 
 def manual_fetch_hint(remote: RemoteFile, dest: Path) -> str:
@@ -96,16 +95,16 @@ def fetch(
     policy: RetryPolicy | None = None,
     chunk_size: int = 1 << 20,
     progress_interval_s: float = 10.0,
-) -> Path:
+) -> VerifiedFile:
     """Make ``dest`` a verified copy of ``remote``, downloading it only if it is not there yet.
 
-    An existing ``dest`` (already downloaded, or placed there by the user) is only verified. A
-    missing one is downloaded to ``<dest>.part`` with retries and resume, verified, then renamed.
+    An existing ``dest`` (downloaded earlier, or placed there by hand) is only checked: format,
+    size from the package table, digest against the table or its record (written if missing).
 
     Parameters
     ----------
     remote
-        What to fetch (URL, known size and digest).
+        What to fetch (URL, known size and digests, figshare file).
     dest
         Final path of the file; its directory is created if needed.
     offline
@@ -115,60 +114,72 @@ def fetch(
     chunk_size
         Bytes read from the socket at a time.
     progress_interval_s
-        Seconds between progress lines (MiB done, rate, ETA).
+        Seconds between progress lines (MiB done and total, rate, ETA).
 
     Returns
     -------
-    pathlib.Path
-        ``dest``.
+    VerifiedFile
+        ``dest`` with its size and SHA-256 digest.
 
     Raises
     ------
     FileNotFoundError
         If ``offline`` and ``dest`` is missing; the message says what to fetch and where to put it.
     DownloadError
-        If the download failed after all retries, or the server refused it (e.g. HTTP 404).
+        If the download failed after all retries, the server refused it (e.g. HTTP 404), no size
+        is known for it, or the publisher's checksum could not be read.
+    SizeMismatchError
+        If the server's or the file's size differs from the table's or the publisher's.
+    UnexpectedContentError
+        If the file is empty, a web page, or lacks the magic bytes of its format.
     ChecksumMismatchError
-        If the file's digest differs from a trusted or recorded one; the ``.part`` file is deleted.
+        If a digest differs from the publisher's, the table's or the recorded one
+        (:class:`~michigan.data.checksums.RecordMismatchError` for the last).
     """
     policy = policy or RetryPolicy()
     if dest.is_file():
         logger.info("%s is present; verifying it", dest)
-        verify_file(
-            dest, expected_sha256=remote.sha256, trusted=remote.sha256_trusted, name=remote.name
-        )
-        return dest
+        return _verify_present(remote, dest, pipeline_copy=True)
+    hint = manual_fetch_hint(remote, dest)
     if offline:
-        msg = (
-            f"{dest} is missing and downloads are off (offline); {manual_fetch_hint(remote, dest)}"
-        )
+        msg = f"{dest} is missing and downloads are off (offline); {hint}"
         raise FileNotFoundError(msg)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    published = (
+        published_file(remote.figshare, policy=policy, hint=hint) if remote.figshare else None
+    )
+    expected_size, size_source = _expected_size(remote, published)
     part = dest.with_name(dest.name + PART_SUFFIX)
-    _download_with_retries(
+    download_to_part(
         remote.url,
         part,
-        expected_size=remote.size,
+        expected_size=expected_size,
+        size_source=size_source,
         policy=policy,
         chunk_size=chunk_size,
         progress_interval_s=progress_interval_s,
-        hint=manual_fetch_hint(remote, dest),
+        hint=hint,
     )
-    try:
-        verify_file(
-            part,
-            expected_sha256=remote.sha256,
-            trusted=remote.sha256_trusted,
-            name=remote.name,
-            record=record_path(dest),
-        )
-    except ChecksumMismatchError:
-        part.unlink()
-        logger.error("deleted %s after the checksum mismatch", part)
-        raise
-    part.replace(dest)
-    logger.info("downloaded %s (%d bytes) to %s", remote.name, dest.stat().st_size, dest)
-    return dest
+    return _accept(remote, part, dest, published)
+
+
+def verify_local_copy(remote: RemoteFile, path: Path) -> VerifiedFile:
+    """Check a user's own copy of a raw file where it is, writing nothing beside it.
+
+    The copy must not be empty or a web page, its magic bytes must fit its own name (the readers
+    accept a decompressed copy, so the table's size is not required), and its digest must match
+    the table's trusted digest or a record already beside it (a file downloaded by the pipeline
+    has one). A copy with neither is used as it is, with a warning.
+
+    Raises
+    ------
+    FileNotFoundError, SizeMismatchError, UnexpectedContentError, ChecksumMismatchError
+        As :func:`fetch` for a present file.
+    """
+    if not path.is_file():
+        msg = f"your copy of {remote.name} is missing: {path} does not exist or is not a file"
+        raise FileNotFoundError(msg)
+    return _verify_present(remote, path, pipeline_copy=False)
 
 
 def fetch_dataset(
@@ -188,8 +199,8 @@ def fetch_dataset(
     directory
         Where downloads go (``<directory>/<file name>``), e.g. ``resources/sciplex3``.
     local_paths
-        Roles the user already holds elsewhere: these files are only verified where they are and
-        never downloaded (a missing one is an error).
+        Roles the user already holds elsewhere: these files are only checked where they are
+        (:func:`verify_local_copy`), never downloaded, and nothing is written beside them.
     offline
         Download nothing; every file must already be in ``directory`` or in ``local_paths``.
     policy
@@ -204,7 +215,7 @@ def fetch_dataset(
     ------
     KeyError
         If ``local_paths`` names a role the dataset does not have.
-    FileNotFoundError, DownloadError, ChecksumMismatchError
+    FileNotFoundError, DownloadError, ValueError
         As :func:`fetch`; the first failing file stops the loop.
     """
     local_paths = dict(local_paths or {})
@@ -215,159 +226,109 @@ def fetch_dataset(
     paths = {}
     for role, remote in files.items():
         if role in local_paths:
-            paths[role] = fetch(remote, local_paths[role], offline=True)
+            paths[role] = verify_local_copy(remote, local_paths[role]).path
         else:
-            paths[role] = fetch(remote, directory / remote.name, offline=offline, policy=policy)
+            target = directory / remote.name
+            paths[role] = fetch(remote, target, offline=offline, policy=policy).path
     return paths
 
 
-def _download_with_retries(
-    url: str,
-    part: Path,
-    *,
-    expected_size: int | None,
-    policy: RetryPolicy,
-    chunk_size: int,
-    progress_interval_s: float,
-    hint: str,
-) -> None:
-    """Fill ``part`` with the whole body of ``url``, resuming after transient failures."""
-    failures = 0
-    while True:
-        try:
-            _download_once(
-                url,
-                part,
-                expected_size=expected_size,
-                timeout_s=policy.timeout_s,
-                chunk_size=chunk_size,
-                progress_interval_s=progress_interval_s,
-            )
-        except _TransientError as exc:
-            failures += 1
-            if failures > policy.retries:
-                msg = f"download of {url} failed {failures} times (last: {exc}); {hint}"
-                raise DownloadError(msg) from exc
-            wait = policy.wait_s(failures)
-            logger.warning(
-                "download of %s interrupted (%s); retry %d/%d in %.1f s, resuming at byte %d",
-                url,
-                exc,
-                failures,
-                policy.retries,
-                wait,
-                part.stat().st_size if part.exists() else 0,
-            )
-            time.sleep(wait)
-        else:
-            return
-
-
-def _download_once(
-    url: str,
-    part: Path,
-    *,
-    expected_size: int | None,
-    timeout_s: float,
-    chunk_size: int,
-    progress_interval_s: float,
-) -> None:
-    """One request: resume ``part`` from its current size, or restart it if the server insists."""
-    have = part.stat().st_size if part.exists() else 0
-    headers = {"User-Agent": _USER_AGENT}
-    if have:
-        headers["Range"] = f"bytes={have}-"
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout_s)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have and _is_complete_416(exc, have):
-            logger.info("%s already holds all %d bytes of %s", part, have, url)
-            return
-        if exc.code == 416:
-            part.unlink(missing_ok=True)
-            msg = f"HTTP 416 for a resume at byte {have}; restarting from zero"
-            raise _TransientError(msg) from exc
-        if exc.code in _TRANSIENT_HTTP:
-            msg = f"HTTP {exc.code} {exc.reason}"
-            raise _TransientError(msg) from exc
-        msg = f"download of {url} refused: HTTP {exc.code} {exc.reason}"
-        raise DownloadError(msg) from exc
-    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
-        raise _TransientError(str(exc)) from exc
-    with response:
-        offset = _resume_offset(response, have, url)
-        length = response.headers.get("Content-Length")
-        total = offset + int(length) if length is not None else expected_size
-        if expected_size is not None and total is not None and total != expected_size:
-            logger.warning(
-                "%s has %d bytes but the package table lists %d", url, total, expected_size
-            )
-        _stream_body(
-            response,
-            part,
-            offset=offset,
-            total=total,
-            chunk_size=chunk_size,
-            progress_interval_s=progress_interval_s,
-        )
-
-
-def _is_complete_416(exc: urllib.error.HTTPError, have: int) -> bool:
-    """Whether a 416 answer says the resource has exactly ``have`` bytes (nothing left to fetch)."""
-    match = _UNSATISFIED_RANGE.search(exc.headers.get("Content-Range", "") if exc.headers else "")
-    return match is not None and int(match.group(1)) == have
-
-
-def _resume_offset(response: http.client.HTTPResponse, have: int, url: str) -> int:
-    """Byte offset the response body starts at: ``have`` for a matching 206, else 0."""
-    if response.status == 206:
-        match = _CONTENT_RANGE.search(response.headers.get("Content-Range", ""))
-        if match is not None and int(match.group(1)) == have:
-            return have
-        msg = (
-            f"server sent Content-Range {response.headers.get('Content-Range')!r}, not from {have}"
-        )
-        raise _TransientError(msg)
-    if have:
-        logger.warning("%s ignored the Range request; downloading again from byte 0", url)
-    return 0
-
-
-def _stream_body(
-    response: http.client.HTTPResponse,
-    part: Path,
-    *,
-    offset: int,
-    total: int | None,
-    chunk_size: int,
-    progress_interval_s: float,
-) -> None:
-    """Append the body to ``part`` (truncated to ``offset`` first) and check its length."""
-    progress = ThrottledProgress(
-        Progress(
-            (total if total is not None else float("nan")) / 2**20,
-            desc=f"download {part.name} (MiB)",
-            unit="MiB",
-            logger=logger,
-            start=offset / 2**20,
-        ),
-        interval_s=progress_interval_s,
+def _verify_present(remote: RemoteFile, path: Path, *, pipeline_copy: bool) -> VerifiedFile:
+    """Format and digest of a file on disk; the pipeline's own copy also its size and a record."""
+    check_format(path, name=path.name, source=str(path))
+    size = path.stat().st_size
+    if pipeline_copy:
+        check_size(size, remote.size, what=str(path), source=_table(remote))
+    digest = verify_file(
+        path,
+        expected_sha256=remote.sha256,
+        trusted=remote.sha256_trusted,
+        name=remote.name,
+        record_new=pipeline_copy,
     )
-    done = offset
-    mode = "r+b" if offset else "wb"
+    return VerifiedFile(path=path, size=size, sha256=digest)
+
+
+def _table(remote: RemoteFile) -> str:
+    return f"the package table ({remote.provenance})"
+
+
+def _expected_size(remote: RemoteFile, published: PublishedFile | None) -> tuple[int | None, str]:
+    """The size a download must have and where it comes from; the table and publisher must agree."""
+    if published is None:
+        return remote.size, _table(remote)
+    check_size(
+        published.size,
+        remote.size,
+        what=f"figshare's entry {published.source}",
+        source=_table(remote),
+    )
+    return published.size, f"figshare ({published.source})"
+
+
+def _accept(
+    remote: RemoteFile, part: Path, dest: Path, published: PublishedFile | None
+) -> VerifiedFile:
+    """Check a complete ``part`` file and rename it to ``dest``; see the module docstring."""
     try:
-        with part.open(mode) as handle:
-            handle.truncate(offset)
-            handle.seek(offset)
-            while block := response.read(chunk_size):
-                handle.write(block)
-                done += len(block)
-                progress.update(done / 2**20)
-    except (http.client.HTTPException, TimeoutError, ConnectionError) as exc:
-        msg = f"connection lost after {done} bytes: {exc}"
-        raise _TransientError(msg) from exc
-    progress.finish(done / 2**20)
-    if total is not None and done != total:
-        msg = f"body ended after {done} of {total} bytes"
-        raise _TransientError(msg)
+        check_format(part, name=remote.name, source=remote.url)
+        digests = file_digests(part, ("sha256", "md5") if published else ("sha256",))
+        if published is not None and digests["md5"] != published.md5:
+            msg = (
+                f"MD5 mismatch for {remote.url}: figshare publishes {published.md5} "
+                f"({published.source}) but the download has {digests['md5']}; it was deleted, "
+                "run again to download it anew"
+            )
+            raise ChecksumMismatchError(msg)
+        digest = verify_file(
+            part,
+            expected_sha256=remote.sha256,
+            trusted=remote.sha256_trusted,
+            name=remote.name,
+            record=record_path(dest),
+            digest=digests["sha256"],
+            vouched_by=f"figshare's MD5 {published.md5}" if published else None,
+        )
+    except RecordMismatchError as exc:
+        raise _keep_both(remote, part, dest, exc, published) from exc
+    except (UnexpectedContentError, SizeMismatchError, ChecksumMismatchError):
+        discard_part(part)
+        logger.warning("deleted %s, which failed its check", part)
+        raise
+    size = part.stat().st_size
+    part.replace(dest)
+    state_path(part).unlink(missing_ok=True)
+    logger.info("downloaded %s (%d bytes) to %s", remote.name, size, dest)
+    return VerifiedFile(path=dest, size=size, sha256=digest)
+
+
+def _keep_both(
+    remote: RemoteFile,
+    part: Path,
+    dest: Path,
+    mismatch: RecordMismatchError,
+    published: PublishedFile | None,
+) -> RecordMismatchError:
+    """Move a download that disagrees with its record aside, and say which copy to trust."""
+    kept = dest.with_name(dest.name + NEW_SUFFIX)
+    part.replace(kept)
+    state_path(part).unlink(missing_ok=True)
+    if published is not None:
+        advice = (
+            f"the new download matches figshare's published MD5 {published.md5}, so trust it: "
+            "the record came from an older or damaged copy"
+        )
+    else:
+        advice = (
+            "no publisher checksum exists for this file, so compare both digests with a "
+            "colleague's copy or ask the publisher which is right"
+        )
+    msg = (
+        f"{remote.url} was downloaded again but its sha256 {mismatch.actual} differs from "
+        f"{mismatch.recorded}, recorded in {mismatch.record} when the file was first downloaded; "
+        f"both are kept (the new download as {kept}, nothing at {dest}); {advice}; to accept the "
+        f"new download run: mv {kept} {dest} && rm {mismatch.record}"
+    )
+    return RecordMismatchError(
+        msg, record=mismatch.record, recorded=mismatch.recorded, actual=mismatch.actual
+    )

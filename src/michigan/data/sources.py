@@ -1,16 +1,24 @@
 """Where the raw files of the real datasets come from, with the sizes and digests known for them.
 
-No publisher of these files gives a SHA-256 digest. A digest is marked *trusted* only when this
-project has checked it itself; at the time of writing none is, so the download code records the
-digest of the first download next to the file (trust on first use, see
-:mod:`michigan.data.checksums`) and checks every later copy against that record. The one digest
-listed here comes from a third-party audit and is only compared with a warning.
+What verifies a download, per source:
+
+- figshare (Tabula Muris) publishes a size and an MD5 per file through its API; the download asks
+  for them (:mod:`michigan.data.figshare`) and both must match.
+- GEO (sci-Plex) publishes no checksum. The sizes below (third-party audit) must match the server's
+  and the download's size; the sha256 of the first download is recorded beside the file (trust on
+  first use, :mod:`michigan.data.checksums`) and every later copy is checked against that record.
+
+No publisher gives a SHA-256 digest. A digest is marked *trusted* only when this project has checked
+it itself; none is yet. The one digest listed here comes from a third-party audit and is only
+compared with a warning.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from michigan.data.figshare import FigshareFile
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -30,7 +38,8 @@ class RemoteFile:
     url
         HTTP(S) address the file is downloaded from.
     size
-        Size in bytes, where a public source gives it (used for the progress total and a warning).
+        Size in bytes, where a public source gives it; the server's size and the download's must
+        equal it.
     sha256
         Hex SHA-256 digest, where one is known.
     sha256_trusted
@@ -38,6 +47,8 @@ class RemoteFile:
         value; a mismatch only warns and the digest of the first download is recorded instead.
     provenance
         Where the URL, size and digest were taken from.
+    figshare
+        The figshare article and file, whose published size and MD5 a download must match.
     """
 
     name: str
@@ -46,10 +57,11 @@ class RemoteFile:
     sha256: str | None
     sha256_trusted: bool
     provenance: str
+    figshare: FigshareFile | None = None
 
 
 def _figshare_facs(name: str, *, file_id: int, content: str) -> RemoteFile:
-    """A file of figshare article 5829687 (Tabula Muris FACS v2); no size or digest published."""
+    """A file of figshare article 5829687 (Tabula Muris FACS v2); size and MD5 from figshare's API."""
     return RemoteFile(
         name=name,
         url=f"{_FIGSHARE}/{file_id}",
@@ -57,6 +69,7 @@ def _figshare_facs(name: str, *, file_id: int, content: str) -> RemoteFile:
         sha256=None,
         sha256_trusted=False,
         provenance=f"figshare article 5829687 (v2), file id {file_id}; {content}",
+        figshare=FigshareFile(article_id=5829687, file_id=file_id),
     )
 
 

@@ -24,19 +24,18 @@ def _summary(adata: ad.AnnData) -> dict[str, Any]:
 
 
 def _verified_local(source: str, role: str, path: Path) -> Path:
-    """Verify a user's local copy of a raw file against the package's digest (or record it)."""
-    from michigan.data.checksums import verify_file
+    """Check a raw input where it is (a folder is left to the reader); never write beside it."""
+    from michigan.data.download import verify_local_copy
     from michigan.data.sources import remote_file
 
-    remote = remote_file(source, role)
     if path.is_file():
-        verify_file(path, expected_sha256=remote.sha256, trusted=remote.sha256_trusted)
+        verify_local_copy(remote_file(source, role), path)
     return path
 
 
 @stage(
     "download",
-    help="Fetch one raw file of a public dataset into resources/ and verify its sha256.",
+    help="Fetch one raw file of a public dataset into resources/ and verify its size and digests.",
     section="downloads",
     arguments=(
         arg("--source", required=True, choices=["tabula_muris", "sciplex3"], help="dataset"),
@@ -48,7 +47,6 @@ def _verified_local(source: str, role: str, path: Path) -> Path:
 )
 def download(args: argparse.Namespace, section: cfg.DownloadsConfig) -> dict[str, Any]:
     """Download (with retries and resume) or verify one raw file."""
-    from michigan.data.checksums import sha256_file
     from michigan.data.download import RetryPolicy, fetch
     from michigan.data.sources import remote_file
 
@@ -56,8 +54,8 @@ def download(args: argparse.Namespace, section: cfg.DownloadsConfig) -> dict[str
     policy = RetryPolicy(
         retries=section.retries, timeout_s=section.timeout_s, backoff_s=section.backoff_s
     )
-    path = fetch(remote, args.output, offline=section.offline, policy=policy)
-    return {"url": remote.url, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    verified = fetch(remote, args.output, offline=section.offline, policy=policy)
+    return {"url": remote.url, "bytes": verified.size, "sha256": verified.sha256}
 
 
 @stage(

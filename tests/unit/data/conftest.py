@@ -18,10 +18,18 @@ TABULA_MURIS_DIR = TEST_DATA / "tabula_muris"
 
 @dataclass
 class ServerState:
-    """What the test server serves and what it saw."""
+    """What the test server serves and what it saw.
+
+    ``replacement``: if set, the file is replaced by it (with ETag ``"v2"``) right after the first
+    cut-short answer, as if the publisher changed the file between two attempts.
+    """
 
     payload: bytes
-    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
+    etag: str = '"v1"'
+    api_answer: bytes = b"[]"  # served as JSON under /api/ (a figshare file list)
+    replacement: bytes | None = None
+    # (path, Range header, If-Range header) of every request
+    requests: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     dropped: set[str] = field(default_factory=set)  # paths whose first answer was cut short
     failed: set[str] = field(default_factory=set)  # paths that already answered 503 once
 
@@ -29,9 +37,12 @@ class ServerState:
 class _Handler(http.server.BaseHTTPRequestHandler):
     """Serves one payload under several behaviours chosen by the URL path.
 
-    ``/range``: honours ``Range``. ``/drop``: the first answer stops after half the body, later
-    answers honour ``Range``. ``/drop-norange``: drops the first answer and ignores ``Range``.
-    ``/flaky``: 503 once, then like ``/range``. Anything else: 404.
+    Every answer carries the state's ``ETag``. ``/range``: honours ``Range`` unless ``If-Range``
+    names another ETag (then 200 with the whole file). ``/drop``: the first answer stops after half
+    the body, later answers like ``/range``. ``/drop-norange``: drops the first answer and ignores
+    ``Range``. ``/drop-no-if-range``: like ``/drop`` but ignores ``If-Range`` (a faulty server).
+    ``/flaky``: 503 once, then like ``/range``. ``/api/...``: the state's ``api_answer`` as JSON.
+    Anything else: 404.
     """
 
     state: ServerState
@@ -43,16 +54,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         state = self.state
         range_header = self.headers.get("Range")
-        state.requests.append((self.path, range_header))
+        if_range = self.headers.get("If-Range")
+        state.requests.append((self.path, range_header, if_range))
         payload = state.payload
-        if self.path not in {"/range", "/drop", "/drop-norange", "/flaky"}:
+        if self.path.startswith("/api/"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(state.api_answer)))
+            self.end_headers()
+            self.wfile.write(state.api_answer)
+            return
+        if self.path not in {"/range", "/drop", "/drop-norange", "/drop-no-if-range", "/flaky"}:
             self.send_error(404)
             return
         if self.path == "/flaky" and self.path not in state.failed:
             state.failed.add(self.path)
             self.send_error(503)
             return
-        honour_range = self.path != "/drop-norange"
+        honour_range = self.path != "/drop-norange" and (
+            if_range in {None, state.etag} or self.path == "/drop-no-if-range"
+        )
         start = 0
         match = re.fullmatch(r"bytes=(\d+)-", range_header or "")
         if honour_range and match:
@@ -69,12 +90,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
         body = payload[start:]
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", state.etag)
         self.end_headers()
         if self.path.startswith("/drop") and self.path not in state.dropped:
             state.dropped.add(self.path)
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+            if state.replacement is not None:
+                state.payload, state.etag = state.replacement, '"v2"'
             return
         self.wfile.write(body)
 
