@@ -72,13 +72,14 @@ def download(args: argparse.Namespace, section: cfg.DownloadsConfig) -> dict[str
 )
 def tabula_muris(args: argparse.Namespace, section: cfg.TabulaMurisConfig) -> dict[str, Any]:
     """Read the per-tissue count tables and the annotations into one AnnData."""
+    counts = _verified_local("tabula_muris", "counts", args.counts)
+    annotations = _verified_local("tabula_muris", "annotations", args.annotations)
+
     from michigan.data.tabula_muris import read_tabula_muris_facs
     from michigan.io import write_h5ad
 
     adata = read_tabula_muris_facs(
-        _verified_local("tabula_muris", "counts", args.counts),
-        _verified_local("tabula_muris", "annotations", args.annotations),
-        min_cells_per_type=section.min_cells_per_type,
+        counts, annotations, min_cells_per_type=section.min_cells_per_type
     )
     write_h5ad(adata, args.output)
     return {**_summary(adata), "n_cell_types": int(adata.obs[keys.CELL_TYPE].nunique())}
@@ -101,13 +102,14 @@ def tabula_muris(args: argparse.Namespace, section: cfg.TabulaMurisConfig) -> di
 )
 def sciplex(args: argparse.Namespace, section: cfg.SciPlexConfig) -> dict[str, Any]:
     """Select the paper's cells while streaming the matrix; write the Table S1 comparison."""
+    roles = {"matrix": args.matrix, "genes": args.genes, "cells": args.cells, "pdata": args.pdata}
+    paths = {role: _verified_local("sciplex3", role, path) for role, path in roles.items()}
+
     from michigan import config as cfg
     from michigan.data.sciplex import SciPlexSelection, read_sciplex3
     from michigan.data.table_s1 import compare_with_table_s1
     from michigan.io import atomic_path, write_h5ad
 
-    roles = {"matrix": args.matrix, "genes": args.genes, "cells": args.cells, "pdata": args.pdata}
-    paths = {role: _verified_local("sciplex3", role, path) for role, path in roles.items()}
     adata = read_sciplex3(
         paths["matrix"],
         paths["genes"],
