@@ -40,6 +40,7 @@ class Answer:
     body: bytes = PAYLOAD
     status: int = 200
     etag: str | None = '"a"'
+    last_modified: str | None = None
     length: int | None = -1  # -1: the body's length
     cut_at: int | None = None  # close the connection after this many body bytes
     honour_range: bool = True
@@ -76,7 +77,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body, status = answer.body, answer.status
-        same = if_range in {None, answer.etag} or not answer.honour_if_range
+        validator = answer.etag or answer.last_modified
+        same = if_range in {None, validator} or not answer.honour_if_range
         ranged = range_header and answer.honour_range and same
         if ranged:
             start = int(range_header.removeprefix("bytes=").rstrip("-"))
@@ -88,6 +90,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             )
         if answer.etag:
             self.send_header("ETag", answer.etag)
+        if answer.last_modified:
+            self.send_header("Last-Modified", answer.last_modified)
         if answer.length is not None:
             self.send_header(
                 "Content-Length", str(len(body) if answer.length < 0 else answer.length)
@@ -277,6 +281,28 @@ def test_200_instead_of_206_starts_over(server, download, caplog):
     assert f"{url} sent the whole file instead of the missing bytes" in caplog.text
 
 
+def test_last_modified_alone_is_a_usable_validator(server, download):
+    date = "Wed, 21 Oct 2015 07:28:00 GMT"
+    server.script.answers["/m"] = [
+        Answer(etag=None, last_modified=date, cut_at=100),
+        Answer(etag=None, last_modified=date),
+    ]
+    status, errors, dest = download(matrix(f"{server.url}/m"))
+    assert (status, errors) == (0, [])
+    assert dest.read_bytes() == PAYLOAD
+    assert server.script.requests[1][1:] == ("bytes=100-", date)
+
+
+def test_server_without_validator_is_never_resumed(server, download, caplog):
+    server.script.answers["/m"] = [Answer(etag='W/"weak"', cut_at=100), Answer(etag=None)]
+    url = f"{server.url}/m"
+    status, errors, dest = download(matrix(url))
+    assert (status, errors) == (0, [])
+    assert dest.read_bytes() == PAYLOAD
+    assert server.script.requests[1] == ("/m", None, None)  # a weak ETag cannot guard a resume
+    assert f"{url} sends no strong ETag and no Last-Modified" in caplog.text
+
+
 def _figshare_listing(server: Server, *, md5: str, size: int) -> FigshareFile:
     listing = json.dumps([{"id": 42, "name": "matrix.txt.gz", "size": size, "computed_md5": md5}])
     body = listing.encode()
@@ -337,21 +363,18 @@ def test_http_404_fails_at_once(server, download):
     assert len(server.script.requests) == 1
 
 
-def test_http_500_is_retried_then_fails(server, download):
-    server.script.answers["/m"] = [Answer(status=500)]
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(500, "HTTP 500"), (0, "Remote end closed connection")],
+    ids=["http-500", "connection-dropped-without-answer"],
+)
+def test_transient_failure_is_retried_then_fails(server, download, status, reason):
+    server.script.answers["/m"] = [Answer(status=status)]
     url = f"{server.url}/m"
     status, errors, dest = download(matrix(url))
-    failed_with_one_line(status, errors, url, "HTTP 500", "failed 3 times")
+    failed_with_one_line(status, errors, url, reason, "failed 3 times")
     nothing_for_the_next_rule(dest)
     assert len(server.script.requests) == 3
-
-
-def test_connection_dropped_without_an_answer(server, download):
-    server.script.answers["/m"] = [Answer(status=0)]
-    url = f"{server.url}/m"
-    status, errors, dest = download(matrix(url))
-    failed_with_one_line(status, errors, url, "failed 3 times")
-    nothing_for_the_next_rule(dest)
 
 
 def test_connection_dropped_once_is_resumed(server, download):

@@ -123,8 +123,7 @@ def download_to_part(
         attempt,
         policy=policy,
         what=f"download of {url}",
-        hint=f"what was received is kept in {part} and resumed by the next run if the server "
-        f"allows; or {hint}",
+        hint=f"the next run resumes from {part} where the server allows it; or {hint}",
     )
 
 
