@@ -10,7 +10,7 @@ progress: :mod:`michigan.data._resumable`). The complete ``.part`` file is then 
    download (:mod:`michigan.data.checksums`).
 
 Only then is it renamed to ``dest``, so ``dest`` never holds a partial or unverified file. A file
-that fails 1 or 2 is deleted (it is damaged by the publisher's own word). A file that only
+that fails 1, 2 or a trusted digest is deleted: it is not the published file. A file that only
 disagrees with the *recorded* digest is kept as ``<dest>.new`` beside the record, and the error says
 which of the two to trust and how to accept the new one.
 """
@@ -30,12 +30,7 @@ from michigan.data.checksums import (
     record_path,
     verify_file,
 )
-from michigan.data.content import (
-    SizeMismatchError,
-    UnexpectedContentError,
-    check_format,
-    check_size,
-)
+from michigan.data.content import UnexpectedContentError, check_format, check_size
 from michigan.data.figshare import PublishedFile, published_file
 
 if TYPE_CHECKING:
@@ -291,7 +286,7 @@ def _accept(
         )
     except RecordMismatchError as exc:
         raise _keep_both(remote, part, dest, exc, published) from exc
-    except (UnexpectedContentError, SizeMismatchError, ChecksumMismatchError):
+    except (UnexpectedContentError, ChecksumMismatchError):
         discard_part(part)
         logger.warning("deleted %s, which failed its check", part)
         raise
