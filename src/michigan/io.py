@@ -54,7 +54,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     remove_stale_temporaries(path)
     tmp = Path(
         tempfile.mkdtemp(
-            prefix=f".{path.name}.{_HOST}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+            prefix=f".{path.name}.{HOST_TAG}.{os.getpid()}.", suffix=".tmp", dir=path.parent
         )
     )
     target = tmp / path.name
@@ -81,7 +81,7 @@ def _replace(new: Path, path: Path, *, aside: Path) -> None:
         raise
 
 
-_HOST = re.sub(r"\W", "_", socket.gethostname().split(".")[0]) or "host"
+HOST_TAG = re.sub(r"\W", "_", socket.gethostname().split(".")[0]) or "host"
 #: a temporary folder of another host is taken for abandoned after this long
 _FOREIGN_TMP_AGE_S = 24 * 3600
 
@@ -105,7 +105,7 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
 
 
 def _abandoned(entry: Path, host: str, pid: int) -> bool:
-    if host != _HOST:
+    if host != HOST_TAG:
         try:
             return time.time() - entry.stat().st_mtime > _FOREIGN_TMP_AGE_S
         except FileNotFoundError:

@@ -1,10 +1,11 @@
-"""Atomic files and training checkpoints (flax msgpack serialisation).
+"""Training checkpoints (flax msgpack serialisation), written atomically.
 
 A checkpoint holds everything a run needs to continue exactly where it stopped: the whole loop state
-(parameters, BatchNorm statistics, optimiser states, the PRNG key, the epoch counter and the early-stopping
-state), the per-epoch history so far, and a fingerprint of the run that a resumed run must match: everything that changes the result (the model,
-its whole configuration section including ``epochs``, the seed, the data and codes, the JAX/Flax/Optax
-versions and the backend; see :func:`michigan.train.loop.fit`).
+(parameters, BatchNorm statistics, optimiser states, the PRNG key, the epoch counter and the
+early-stopping state), the per-epoch history so far, and a fingerprint of the run that a resumed run
+must match. The fingerprint covers everything that changes the result: the model, its whole
+configuration section including ``epochs``, the seed, the data and codes, the JAX/Flax/Optax versions
+and the backend (see :func:`michigan.train.loop.run_fingerprint`).
 """
 
 from __future__ import annotations

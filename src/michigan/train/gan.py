@@ -164,7 +164,6 @@ class GANTask:
                 "gradient_penalty": ("generator.gp_weight", self.gp_weight),
                 "mutual_information": ("generator.mi_weight", self.mi_weight),
             },
-            totals=("critic_loss",),
             learning_rate=("generator.learning_rate", self.learning_rate),
         )
 

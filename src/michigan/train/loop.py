@@ -7,6 +7,11 @@ checkpoint atomically. The PRNG key, epoch counter and early-stopping state are 
 so a run killed at any moment and restarted from its last checkpoint repeats exactly the computation of
 an uninterrupted run (chunk boundaries are always multiples of ``checkpoint_every``).
 
+Every chunk has the same length: epochs at or beyond the run's total are skipped with ``lax.cond``
+(the total is an argument of the compiled chunk, not a shape), so a run compiles its chunk once, and
+JAX's persistent cache (:mod:`michigan.jaxcache`) lets later processes skip even that. Compilation is
+timed apart from training: the progress rate and ETA count chunks only.
+
 Early stopping (spec §4.2, when validation data is given): after every epoch the task's validation
 losses are compared with the previous epoch's; an improvement resets a counter, anything else increments
 it, and training stops once the counter exceeds the patience (the first epoch only sets the reference).
@@ -107,10 +112,10 @@ class Timing:
     """Where a run's time went: compilation apart from training, the first chunk apart from the rest."""
 
     compile_s: float  # compiling the chunk (0 when found in this process's or the persistent cache)
-    first_chunk_s: float  # the first chunk run by this process, checkpoint included
+    first_chunk_s: float | None  # the first chunk run by this process, checkpoint included
     train_s: float  # all chunks run by this process, checkpoints included, compilation excluded
     epochs_run: int  # epochs run by this process (a resumed run counts from its checkpoint)
-    cells_per_s: float  # training throughput over ``train_s``
+    cells_per_s: float | None  # training throughput over ``train_s`` (None: nothing run)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,17 +259,19 @@ def fit(
         state = jax.tree.map(jnp.asarray, state)
     cells = task.cells_per_epoch(train_data)
     report = _Reporter(task.name, epochs, cells, int(state.epoch), on_progress)
-    chunk = compiled_chunk(
-        task,
-        state,
-        train_data,
-        length=checkpoint_every,
-        valid_data=valid_data,
-        early_stopping=early_stopping,
-        on_compile=report.compiling,
-    )
-    report.compiled()
+    chunk = None
     while report.done < epochs and not bool(state.stopped):
+        if chunk is None:
+            chunk = compiled_chunk(
+                task,
+                state,
+                train_data,
+                length=checkpoint_every,
+                valid_data=valid_data,
+                early_stopping=early_stopping,
+                on_compile=report.compiling,
+            )
+            report.compiled()
         first = report.done
         state, (metrics, validation, ran) = chunk(state, train_data, valid_data, epochs)
         metrics, validation, ran = jax.device_get((metrics, validation, ran))
@@ -323,7 +330,7 @@ class _Reporter:
         if self.done == self.start:
             self.first_chunk_s = self._progress.elapsed
             logger.info(
-                "%s: first chunk ran in %.1f s (after %.1f s of compilation)",
+                "%s: first chunk ran in %.1f s (after %.1f s of compilation or cache look-up)",
                 self.name,
                 self.first_chunk_s,
                 self.compile_s,
@@ -341,12 +348,10 @@ class _Reporter:
         self._emit("done")
         return Timing(
             compile_s=round(self.compile_s, 3),
-            first_chunk_s=round(self.first_chunk_s, 3),
+            first_chunk_s=round(self.first_chunk_s, 3) if ran else None,
             train_s=round(train_s, 3),
             epochs_run=ran,
-            cells_per_s=round(ran * self.cells_per_epoch / train_s, 1)
-            if train_s > 0
-            else float("nan"),
+            cells_per_s=round(ran * self.cells_per_epoch / train_s, 1) if ran else None,
         )
 
     def _emit(self, phase: str) -> None:
@@ -379,6 +384,8 @@ def _print_to_stderr(event: TrainingProgress) -> None:
         line = f"{event.task}: compiling (not counted in the rate and ETA) ..."
     elif event.phase == "compiled":
         line = f"{event.task}: compiled in {event.compile_s:.1f} s"
+    elif event.phase == "done":
+        line = f"{event.task}: {event.epochs_done} epochs, trained in {format_duration(event.elapsed_s)}"
     else:
         line = (
             f"{event.task} epoch {event.epochs_done}/{event.epochs} | "
@@ -559,7 +566,6 @@ def non_finite_advice(
     values: dict[str, float],
     *,
     weights: dict[str, tuple[str, float]],
-    totals: tuple[str, ...],
     learning_rate: tuple[str, float],
 ) -> str:
     """Which setting to change when the losses ``values`` of one step are no longer all finite.
@@ -571,33 +577,23 @@ def non_finite_advice(
     weights
         ``{loss: (setting, weight)}`` of the terms that enter a total with a weight, e.g.
         ``{"tc": ("representation.beta", 4.0)}``.
-    totals
-        The losses that are weighted sums of the others.
     learning_rate
         ``(setting, value)`` of the step size.
 
-    A weighted term whose product overflows is blamed on its weight; a weighted term that is
-    non-finite while an unweighted one is still finite, on its weight and the step size; everything
-    non-finite at once (the parameters themselves), on the step size and the input data.
+    A finite term whose weighted value is not finite in float32 (a huge, infinite or NaN weight) is
+    blamed on its weight. Otherwise the parameters themselves diverged: Adam's steps do not grow
+    with the loss weights, so the step size (or the input data) is at fault.
     """
     for name, (setting, weight) in weights.items():
         value = values.get(name, 0.0)
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             product = np.float32(weight) * np.float32(value)
         if np.isfinite(value) and not np.isfinite(product):
             return (
-                f"the {name!r} term ({value:.4g}) times {setting} ({weight:g}) overflows: lower "
-                f"{setting}"
+                f"the {name!r} term ({value:.4g}) times {setting} ({weight:g}) is not finite in "
+                f"float32: lower {setting}"
             )
     lr_setting, lr = learning_rate
-    plain = [name for name in values if name not in weights and name not in totals]
-    suspects = [
-        f"{setting} (now {weight:g})"
-        for name, (setting, weight) in weights.items()
-        if name in values and not np.isfinite(values[name])
-    ]
-    if suspects and any(np.isfinite(values[name]) for name in plain):
-        return f"lower {' or '.join(suspects)}, or {lr_setting} (now {lr:g})"
     return f"lower {lr_setting} (now {lr:g}), or check the input data (log-normalised expression)"
 
 

@@ -88,7 +88,6 @@ class VAETask:
                 "kl": ("representation.kl_weight", self.kl_weight),
                 "tc": ("representation.beta", self.beta),
             },
-            totals=("loss",),
             learning_rate=("representation.learning_rate", self.learning_rate),
         )
 

@@ -211,27 +211,31 @@ def test_a_non_finite_first_chunk_claims_no_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("values", "blamed", "not_blamed"),
+    ("beta", "values", "blamed", "not_blamed"),
     [
         # beta x TC overflows float32 although every term is finite
-        ({"loss": np.inf, "reconstruction": 1.0, "kl": 2.0, "tc": 5.0}, "lower beta", "rate"),
-        # the TC alone diverges while the reconstruction is fine
-        ({"loss": np.nan, "reconstruction": 1.0, "kl": 2.0, "tc": np.nan}, "beta", "data"),
-        # everything at once: the parameters themselves
-        ({"loss": np.nan, "reconstruction": np.nan, "kl": np.nan, "tc": np.nan}, "rate", "beta"),
+        (1e38, {"loss": np.inf, "reconstruction": 1.0, "kl": 2.0, "tc": 5.0}, "lower beta", "rate"),
+        # an infinite beta
+        (
+            np.inf,
+            {"loss": np.nan, "reconstruction": 1.0, "kl": 2.0, "tc": 0.0},
+            "lower beta",
+            "rate",
+        ),
+        # everything at once: the parameters themselves diverged (Adam steps ignore loss weights)
+        (
+            100.0,
+            {"loss": np.nan, "reconstruction": 4e13, "kl": np.nan, "tc": np.nan},
+            "rate",
+            "beta",
+        ),
     ],
 )
-def test_non_finite_advice_names_the_setting_at_fault(values, blamed, not_blamed):
+def test_non_finite_advice_names_the_setting_at_fault(beta, values, blamed, not_blamed):
     advice = loop.non_finite_advice(
         values,
-        weights={"kl": ("kl_weight", 1.0), "tc": ("beta", 1e38)},
-        totals=("loss",),
+        weights={"kl": ("kl_weight", 1.0), "tc": ("beta", beta)},
         learning_rate=("learning_rate", 1e-3),
     )
     assert blamed in advice
     assert not_blamed not in advice
-
-
-def test_early_stopping_needs_validation_data(tmp_path):
-    with pytest.raises(ValueError, match="together"):
-        run(CounterTask(), tmp_path, early_stopping=EarlyStopping(2, 0.0))
