@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from michigan import config as cfg
-from michigan.io import RunRecorder, run_record_path
+from michigan.io import BusyError, RunRecorder, run_record_path
+from michigan.jaxcache import configure_compilation_cache
 from michigan.progress import format_duration, setup_logging
 from michigan.stages import STAGES
 
@@ -135,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
+    configure_compilation_cache()
     stage: Stage = args._stage
     try:
         section, section_dict = _load_params(args, stage)
@@ -157,12 +159,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info(
             "stage %s finished in %s", stage.name, format_duration(time.perf_counter() - t0)
         )
-    except (cfg.ConfigError, ValueError, KeyError, OSError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    except Exception as exc:
+        message = failure_message(exc)
+        if message is None:
+            raise
         logger.debug("traceback", exc_info=True)
         logger.error("%s failed: %s", stage.name, message)
         return 2
     return 0
+
+
+def failure_message(exc: BaseException) -> str | None:
+    """The one-line message of an expected failure (exit status 2), or ``None`` for a bug.
+
+    Expected are bad configuration or input (``ConfigError``, ``ValueError``, ``KeyError``,
+    ``OSError``), a training run that diverged (``NonFiniteLossError``), another run holding the
+    output (``BusyError``), and running out of host or device memory (``MemoryError``, a JAX
+    runtime error such as ``RESOURCE_EXHAUSTED``).
+    """
+    if isinstance(exc, MemoryError):
+        return (
+            f"out of host memory ({type(exc).__name__}{': ' if str(exc) else ''}{exc}); lower "
+            "batch_size or the layer widths, use fewer cells or genes, or run on a larger machine"
+        )
+    if type(exc).__name__ in ("JaxRuntimeError", "XlaRuntimeError"):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first if len(first) <= 300 else f"{first[:300]} ..."
+        if "RESOURCE_EXHAUSTED" in first:
+            return (
+                f"out of device memory ({first}); lower batch_size or the layer widths, use fewer "
+                "cells or genes, or run on a device with more memory"
+            )
+        return f"the JAX runtime failed ({first})"
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(
+        exc, (cfg.ConfigError, ValueError, KeyError, OSError, FloatingPointError, BusyError)
+    ):
+        return " ".join(str(exc).split("\n"))
+    return None
 
 
 def _version() -> str:

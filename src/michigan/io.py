@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import platform
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -41,22 +44,124 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
 
     Works for files and directories: a reader never sees a half-written artifact, and a crash leaves
-    the previous version (or nothing) in place.
+    the previous version (or nothing) in place. An existing directory is moved aside, the new one
+    moved in, and only then is the old one deleted. The temporary folder is a hidden
+    ``.<name>.<host>.<pid>.<random>.tmp`` beside ``path``; folders of this kind left behind by a
+    killed process are removed on the next write to ``path`` (:func:`remove_stale_temporaries`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    remove_stale_temporaries(path)
+    tmp = Path(
+        tempfile.mkdtemp(
+            prefix=f".{path.name}.{HOST_TAG}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+        )
+    )
     target = tmp / path.name
     try:
         yield target
         if not target.exists():
             msg = f"nothing was written to {path}"
             raise FileNotFoundError(msg)
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        target.replace(path)
+        _replace(target, path, aside=tmp / f"{path.name}.old")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _replace(new: Path, path: Path, *, aside: Path) -> None:
+    """Move ``new`` onto ``path``; an existing directory is moved to ``aside`` first, back on failure."""
+    if not (path.is_dir() and not path.is_symlink()):
+        new.replace(path)
+        return
+    path.replace(aside)
+    try:
+        new.replace(path)
+    except BaseException:
+        aside.replace(path)
+        raise
+
+
+HOST_TAG = re.sub(r"\W", "_", socket.gethostname().split(".")[0]) or "host"
+#: a temporary folder of another host is taken for abandoned after this long
+_FOREIGN_TMP_AGE_S = 24 * 3600
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Delete the temporary folders :func:`atomic_path` left beside ``path`` in killed processes.
+
+    A folder is stale when the process that made it (named in the folder name) no longer runs on
+    this host, or, for a folder of another host, when it is older than a day. Returns what was removed.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\w+)\.(\d+)\.\w+\.tmp")
+    removed = []
+    for entry in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        match = pattern.fullmatch(entry.name)
+        if match is None or not _abandoned(entry, match[1], int(match[2])):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _abandoned(entry: Path, host: str, pid: int) -> bool:
+    if host != HOST_TAG:
+        try:
+            return time.time() - entry.stat().st_mtime > _FOREIGN_TMP_AGE_S
+        except FileNotFoundError:
+            return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class BusyError(RuntimeError):
+    """Another process holds the lock of an output: two runs must not write the same files."""
+
+
+@contextlib.contextmanager
+def exclusive_lock(directory: str | Path, *, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` (file ``directory/.lock``) for the block.
+
+    The lock is an ``flock`` of an open file, so the operating system releases it when the holder
+    exits or is killed: a lock is never left stale.
+
+    Raises
+    ------
+    BusyError
+        At once, naming ``what``, the directory and the holder's process id, when another process
+        holds the lock.
+    """
+    import fcntl
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    lock = directory / ".lock"
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            msg = (
+                f"{what} is already running: {lock} is held by {holder}; wait for that run to "
+                "finish (or stop it) before starting another on the same output"
+            )
+            raise BusyError(msg) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def write_json(data: Any, path: str | Path) -> None:

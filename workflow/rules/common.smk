@@ -39,6 +39,8 @@ HEAVY_THREADS = heavy_threads()
 SHELL_SETUP = (
     "set -euo pipefail; "
     'export NUMBA_CACHE_DIR="${{NUMBA_CACHE_DIR:-$PWD/.snakemake/numba-cache}}"; '
+    'export JAX_COMPILATION_CACHE_DIR="${{MICHIGAN_JAX_CACHE:-${{JAX_COMPILATION_CACHE_DIR:-$PWD/.snakemake/jax-cache}}}}"; '
+    'export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="${{JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS:-0}}"; '
 )
 if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
     shell.prefix(

@@ -80,7 +80,6 @@ def train_representation(
     """Fit the model with :func:`michigan.train.train_representation`."""
     from michigan.devices import check_gpus
     from michigan.io import read_h5ad
-    from michigan.train import read_history
     from michigan.train import train_representation as fit
 
     check_gpus(args.gpus)
@@ -93,12 +92,18 @@ def train_representation(
         out_dir=args.output,
         checkpoint_dir=args.checkpoint_dir,
     )
-    history = read_history(args.output)
-    return {"n_cells": adata.n_obs, "n_genes": adata.n_vars, "epochs": _epochs(history)}
+    return {"n_cells": adata.n_obs, "n_genes": adata.n_vars, **_training_summary(args.output)}
 
 
-def _epochs(history: dict[str, Any]) -> int:
-    return len(next(iter(history.values()))) if history else 0
+def _training_summary(model_dir: Path) -> dict[str, Any]:
+    """Epochs trained and the timing (compilation apart) of a model directory, for ``run.json``."""
+    from michigan.io import read_json
+    from michigan.train import read_history
+
+    history = read_history(model_dir)
+    timing = read_json(model_dir / "model.json").get("timing")
+    epochs = len(next(iter(history.values()))) if history else 0
+    return {"epochs": epochs, "timing": timing}
 
 
 @stage(
@@ -162,7 +167,6 @@ def train_generator(args: argparse.Namespace, section: cfg.GeneratorConfig) -> d
     """Fit the generator with :func:`michigan.train.train_generator`."""
     from michigan.devices import check_gpus
     from michigan.io import read_h5ad
-    from michigan.train import read_history
     from michigan.train import train_generator as fit
 
     check_gpus(args.gpus)
@@ -182,8 +186,7 @@ def train_generator(args: argparse.Namespace, section: cfg.GeneratorConfig) -> d
         code_logsigma=logsigma,
         checkpoint_dir=args.checkpoint_dir,
     )
-    history = read_history(args.output)
-    return {"n_cells": adata.n_obs, "epochs": _epochs(history), "code_mode": args.code_mode}
+    return {"n_cells": adata.n_obs, "code_mode": args.code_mode, **_training_summary(args.output)}
 
 
 @stage(

@@ -1,7 +1,8 @@
 """Saved-model directories and the input checks shared by the training entry points.
 
-A model directory holds three files, each written atomically (``model.json`` last, so a directory with
-``model.json`` is complete):
+A model directory holds three files; it is written as a whole in a hidden folder beside it and moved
+into place when complete, so a directory with ``model.json`` is complete and an older model is replaced
+only by a complete new one:
 
 ``variables.msgpack``  the final network variables (flax msgpack; nested dicts of arrays)
 ``history.json``       per-epoch losses: ``{"epoch": [1, 2, ...], "<loss>": [...], "valid_<loss>": [...]}``
@@ -15,6 +16,7 @@ variables after every ``snapshot_every`` epochs, for training curves of the metr
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +59,26 @@ def write_model_dir(
     info: dict[str, Any],
     variables: Any,
     history: dict[str, np.ndarray],
+    copies: dict[str, Path] | None = None,
 ) -> Path:
-    """Write a model directory (see the module docstring) and return its path."""
+    """Write a model directory (see the module docstring) as a whole, atomically; return its path.
+
+    ``copies`` maps names inside the directory to folders copied in (snapshots, a kept checkpoint).
+    An existing directory is replaced only once the new one is complete.
+    """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_variables(variables, out_dir / VARIABLES_FILE)
-    epochs = len(next(iter(history.values()), []))
-    table = {"epoch": list(range(1, epochs + 1))}
-    table |= {name: np.asarray(values, dtype=float).tolist() for name, values in history.items()}
-    write_json(table, out_dir / HISTORY_FILE)
-    write_json({"format": FORMAT_VERSION, **info}, out_dir / MODEL_FILE)
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        for name, source in (copies or {}).items():
+            shutil.copytree(source, tmp / name, ignore=shutil.ignore_patterns(".lock"))
+        write_variables(variables, tmp / VARIABLES_FILE)
+        epochs = len(next(iter(history.values()), []))
+        table = {"epoch": list(range(1, epochs + 1))}
+        table |= {
+            name: np.asarray(values, dtype=float).tolist() for name, values in history.items()
+        }
+        write_json(table, tmp / HISTORY_FILE)
+        write_json({"format": FORMAT_VERSION, **info}, tmp / MODEL_FILE)
     return out_dir
 
 

@@ -31,6 +31,7 @@ from michigan.models.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from michigan.train.loop import non_finite_advice
 from michigan.train.sampling import (
     Sampler,
     epoch_permutations,
@@ -154,6 +155,17 @@ class GANTask:
         return (*names, "mutual_information") if self.info else names
 
     validation_names = ("critic_loss", "generator_loss")
+
+    def non_finite_advice(self, values: dict[str, float]) -> str:
+        """The setting to change when the losses of a step are NaN/Inf (see :func:`non_finite_advice`)."""
+        return non_finite_advice(
+            values,
+            weights={
+                "gradient_penalty": ("generator.gp_weight", self.gp_weight),
+                "mutual_information": ("generator.mi_weight", self.mi_weight),
+            },
+            learning_rate=("generator.learning_rate", self.learning_rate),
+        )
 
     @property
     def generator(self) -> Generator:

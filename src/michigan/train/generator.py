@@ -26,7 +26,8 @@ from michigan.config import GeneratorConfig, as_dict, from_mapping
 from michigan.models.layers import BlockOptions
 from michigan.train.artifacts import as_matrix, digest, read_model_dir, split_cells
 from michigan.train.gan import CONDITIONING, GAN_KINDS, GANData, GANTask
-from michigan.train.run import fit_and_save, map_in_batches
+from michigan.train.loop import ProgressHook
+from michigan.train.run import config_fingerprint, fit_and_save, map_in_batches
 from michigan.train.sampling import check_sampler
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def train_generator(
     code_logsigma: Any = None,
     checkpoint_dir: str | Path | None = None,
     keep_checkpoint: bool = False,
+    on_progress: ProgressHook | None = None,
 ) -> Path:
     """Train a generator on ``x`` (and, for conditional models, the cells' codes); save it to ``out_dir``.
 
@@ -141,7 +143,7 @@ def train_generator(
         ``[cells, K]`` posterior means and log standard deviations of the cells of ``x``
         (:meth:`~michigan.train.representation.TrainedRepresentation.encode`); ``code_logsigma`` is
         used only with ``codes="sampled"``.
-    checkpoint_dir, keep_checkpoint
+    checkpoint_dir, keep_checkpoint, on_progress
         As in :func:`~michigan.train.representation.train_representation`.
 
     Returns
@@ -153,7 +155,7 @@ def train_generator(
     ------
     ValueError
         Unknown model, bad matrices, missing or superfluous codes, a MichiGAN critic whose last width
-        differs from ``K``, too few cells, or a checkpoint of another run.
+        differs from ``K``, too few cells, or a checkpoint that is corrupt or of another run.
     michigan.train.loop.NonFiniteLossError
         If a loss becomes NaN/Inf (the last good checkpoint is kept).
     """
@@ -175,11 +177,9 @@ def train_generator(
         return GANData(pick(matrix), pick(loc), pick(scale))
 
     valid_data = device_data(valid_rows) if valid_rows.size else None
-    settings = {k: v for k, v in as_dict(config).items() if k != "epochs"}
     fingerprint = {
         "model": model,
-        "config": settings,
-        "seed": seed,
+        "config": config_fingerprint(config),
         "codes": codes,
         "data": digest(matrix, loc, scale),
     }
@@ -205,6 +205,7 @@ def train_generator(
         out_dir=out_dir,
         checkpoint_dir=checkpoint_dir,
         keep_checkpoint=keep_checkpoint,
+        on_progress=on_progress,
         fingerprint=fingerprint,
         info=info,
         variables_of=lambda s: {

@@ -29,7 +29,8 @@ from michigan.train.artifacts import (
     split_cells,
     write_model_dir,
 )
-from michigan.train.run import fit_and_save, map_in_batches
+from michigan.train.loop import ProgressHook
+from michigan.train.run import config_fingerprint, fit_and_save, map_in_batches
 from michigan.train.sampling import check_sampler
 from michigan.train.vae import VAEData, VAETask
 
@@ -83,6 +84,7 @@ def train_representation(
     out_dir: str | Path,
     checkpoint_dir: str | Path | None = None,
     keep_checkpoint: bool = False,
+    on_progress: ProgressHook | None = None,
 ) -> Path:
     """Fit a representation model to ``x`` and save it to ``out_dir``.
 
@@ -101,10 +103,16 @@ def train_representation(
         The model directory to write (``model.json``, ``variables.msgpack``, ``history.json``).
     checkpoint_dir
         Where the training checkpoint lives (default ``out_dir/checkpoint``). An interrupted run called
-        again with the same arguments resumes from it bit-identically. Put it outside ``out_dir`` if a
-        workflow manager deletes the outputs of failed jobs.
+        again with the same arguments resumes from it bit-identically; a call whose settings, seed,
+        ``epochs`` or data differ is refused (:class:`~michigan.train.checkpoint.CheckpointError`).
+        It is locked while the run lasts: a second run on it fails with
+        :class:`~michigan.io.BusyError`. Put it outside ``out_dir`` if a workflow manager deletes the
+        outputs of failed jobs.
     keep_checkpoint
         Keep the checkpoint after success (default: remove it).
+    on_progress
+        Called with a :class:`~michigan.train.loop.TrainingProgress` when compilation starts and ends
+        and after every chunk (e.g. to drive a ``tqdm`` bar).
 
     Returns
     -------
@@ -114,7 +122,8 @@ def train_representation(
     Raises
     ------
     ValueError
-        Unknown model, bad matrix, too few cells for a batch, or a checkpoint of another run.
+        Unknown model, bad matrix, too few cells for a batch, or a checkpoint that is corrupt or of
+        another run (:class:`~michigan.train.checkpoint.CheckpointError`).
     michigan.train.loop.NonFiniteLossError
         If a loss becomes NaN/Inf (the last good checkpoint is kept).
     """
@@ -141,8 +150,7 @@ def train_representation(
     task = representation_task(config, model=model, n_genes=n_genes, n_train=train_rows.size)
     train_data = VAEData(jnp.asarray(matrix[train_rows]))
     valid_data = VAEData(jnp.asarray(matrix[valid_rows])) if valid_rows.size else None
-    settings = {k: v for k, v in as_dict(config).items() if k != "epochs"}
-    fingerprint = {"model": model, "config": settings, "seed": seed, "data": digest(matrix)}
+    fingerprint = {"model": model, "config": config_fingerprint(config), "data": digest(matrix)}
     info |= {"n_train": int(train_rows.size), "n_valid": int(valid_rows.size)}
     return fit_and_save(
         task,
@@ -153,6 +161,7 @@ def train_representation(
         out_dir=out_dir,
         checkpoint_dir=checkpoint_dir,
         keep_checkpoint=keep_checkpoint,
+        on_progress=on_progress,
         fingerprint=fingerprint,
         info=info,
         variables_of=lambda s: {"params": s.params, "batch_stats": s.batch_stats},

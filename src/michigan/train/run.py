@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from collections.abc import Callable
@@ -11,8 +12,10 @@ from typing import Any
 import jax
 import numpy as np
 
+from michigan.config import as_dict
+from michigan.io import exclusive_lock
 from michigan.train.artifacts import SNAPSHOT_DIR, snapshot_path, write_model_dir, write_variables
-from michigan.train.loop import EarlyStopping, EpochTask, fit
+from michigan.train.loop import EarlyStopping, EpochTask, ProgressHook, fit
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,11 @@ def check_snapshot_every(config: Any) -> None:
         raise ValueError(msg)
 
 
+def config_fingerprint(config: Any) -> dict[str, Any]:
+    """The configuration section as fingerprinted (``epochs`` and ``checkpoint_every``: by the driver)."""
+    return {k: v for k, v in as_dict(config).items() if k not in ("epochs", "checkpoint_every")}
+
+
 def fit_and_save(
     task: EpochTask,
     train_data: Any,
@@ -61,11 +69,14 @@ def fit_and_save(
     fingerprint: dict[str, Any],
     info: dict[str, Any],
     variables_of: Callable[[Any], Any],
+    on_progress: ProgressHook | None = None,
 ) -> Path:
     """Train ``task`` (resuming from its checkpoint) and write the model directory.
 
     ``variables_of`` maps the final model state to the variables to save. The checkpoint directory
-    (default ``out_dir/checkpoint``) is removed after success unless ``keep_checkpoint``.
+    (default ``out_dir/checkpoint``) is locked while the run lasts, so a second run on the same
+    output fails at once (:class:`~michigan.io.BusyError`); it is removed after success unless
+    ``keep_checkpoint``. ``on_progress`` is :func:`~michigan.train.loop.fit`'s hook.
     """
     out_dir = Path(out_dir)
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else out_dir / "checkpoint"
@@ -78,28 +89,37 @@ def fit_and_save(
             write_variables(variables, snapshot_path(checkpoint_dir, epochs_done))
 
     n_valid = 0 if valid_data is None else int(jax.tree.leaves(valid_data)[0].shape[0])
-    result = fit(
-        task,
-        train_data,
-        seed=seed,
-        epochs=config.epochs,
-        checkpoint_every=config.checkpoint_every,
-        checkpoint_dir=checkpoint_dir,
-        fingerprint=fingerprint,
-        valid_data=valid_data,
-        early_stopping=early_stopping_of(config, n_valid, batch_size),
-        after_chunk=keep_snapshot,
-    )
-    info = {**info, "epochs_done": result.epochs_done, "stopped_early": result.stopped_early}
-    variables = variables_of(jax.device_get(result.state.model))
-    snapshots = checkpoint_dir / SNAPSHOT_DIR
-    if snapshots.is_dir():
-        shutil.rmtree(out_dir / SNAPSHOT_DIR, ignore_errors=True)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(snapshots, out_dir / SNAPSHOT_DIR)
-    write_model_dir(out_dir, info=info, variables=variables, history=result.history)
-    if not keep_checkpoint:
-        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    with exclusive_lock(checkpoint_dir, what=f"training into {out_dir}"):
+        result = fit(
+            task,
+            train_data,
+            seed=seed,
+            epochs=config.epochs,
+            checkpoint_every=config.checkpoint_every,
+            checkpoint_dir=checkpoint_dir,
+            fingerprint=fingerprint,
+            valid_data=valid_data,
+            early_stopping=early_stopping_of(config, n_valid, batch_size),
+            after_chunk=keep_snapshot,
+            on_progress=on_progress,
+        )
+        info = {
+            **info,
+            "epochs_done": result.epochs_done,
+            "stopped_early": result.stopped_early,
+            "timing": dataclasses.asdict(result.timing),
+        }
+        copies = {}
+        if (checkpoint_dir / SNAPSHOT_DIR).is_dir():
+            copies[SNAPSHOT_DIR] = checkpoint_dir / SNAPSHOT_DIR
+        if keep_checkpoint and checkpoint_dir.resolve().is_relative_to(out_dir.resolve()):
+            copies[str(checkpoint_dir.resolve().relative_to(out_dir.resolve()))] = checkpoint_dir
+        variables = variables_of(jax.device_get(result.state.model))
+        write_model_dir(
+            out_dir, info=info, variables=variables, history=result.history, copies=copies
+        )
+        if not keep_checkpoint:
+            shutil.rmtree(checkpoint_dir, ignore_errors=True)
     logger.info("%s: saved to %s", task.name, out_dir)
     return out_dir
 

@@ -12,6 +12,7 @@ import optax
 from michigan.models.layers import BlockOptions
 from michigan.models.losses import beta_tcvae_loss, mss_log_weights
 from michigan.models.vae import VAE
+from michigan.train.loop import non_finite_advice
 from michigan.train.sampling import (
     Sampler,
     epoch_permutations,
@@ -78,6 +79,17 @@ class VAETask:
 
     loss_names = ("loss", "reconstruction", "kl", "tc")
     validation_names = ("loss",)
+
+    def non_finite_advice(self, values: dict[str, float]) -> str:
+        """The setting to change when the losses of a step are NaN/Inf (see :func:`non_finite_advice`)."""
+        return non_finite_advice(
+            values,
+            weights={
+                "kl": ("representation.kl_weight", self.kl_weight),
+                "tc": ("representation.beta", self.beta),
+            },
+            learning_rate=("representation.learning_rate", self.learning_rate),
+        )
 
     @property
     def module(self) -> VAE:

@@ -9,8 +9,8 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SCIPLEX_DIR
 
+from conftest import SCIPLEX_DIR
 from michigan import keys
 from michigan.data.sciplex import (
     SciPlexSelection,

@@ -10,8 +10,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TABULA_MURIS_DIR
 
+from conftest import TABULA_MURIS_DIR
 from michigan import keys
 from michigan.data.preprocess import PreprocessParams, preprocess, subset_cells
 from michigan.data.tabula_muris import read_facs_annotations, read_tabula_muris_facs

@@ -104,10 +104,15 @@ def test_same_seed_same_result_other_seed_differs(tmp_path):
 
 def test_non_finite_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path):
     task = CounterTask(nan_epoch=3)
-    with pytest.raises(NonFiniteLossError, match=r"'loss' is nan at epoch 3 step 2/3.*epoch 2"):
+    with pytest.raises(
+        NonFiniteLossError, match=r"'loss' became non-finite in training epoch 3 step 2/3.*epoch 2"
+    ):
         run(task, tmp_path)
     template = loop.initial_state(task, 3)
-    state, history = checkpoint.load_checkpoint(tmp_path, template=template, fingerprint={"run": 1})
+    fingerprint = loop.run_fingerprint({"run": 1}, seed=3, epochs=5, checkpoint_every=2)
+    state, history = checkpoint.load_checkpoint(
+        tmp_path, template=template, fingerprint=fingerprint
+    )
     assert int(state.epoch) == 2
     assert history["loss"].shape == (2,)
 
@@ -133,7 +138,7 @@ def test_early_stopping_epoch_does_not_depend_on_chunk_length(tmp_path, every):
 def test_checkpoint_of_another_run_is_refused(tmp_path):
     task = CounterTask()
     run(task, tmp_path, epochs=2)
-    with pytest.raises(ValueError, match="run: checkpoint 1 != run 2"):
+    with pytest.raises(ValueError, match="run: checkpoint 1, this run 2"):
         fit(
             task,
             DATA,
@@ -145,15 +150,92 @@ def test_checkpoint_of_another_run_is_refused(tmp_path):
         )
 
 
-def test_longer_run_continues_a_finished_checkpoint(tmp_path):
+def test_a_checkpoint_of_a_run_with_other_epochs_is_refused(tmp_path, monkeypatch):
+    # issue 12 item 4: an interrupted 6-epoch run resumed with epochs=4 must not become a
+    # 6-epoch model labelled 4
     task = CounterTask()
-    run(task, tmp_path / "x", epochs=4)
-    longer = run(task, tmp_path / "x", epochs=6)
-    whole = run(task, tmp_path / "y", epochs=6)
-    assert float(longer.state.model["w"]) == float(whole.state.model["w"])
-    assert longer.history["loss"].shape == (6,)
+    real_save = loop.save_checkpoint
+
+    def save_then_die(*args, **kwargs):
+        real_save(*args, **kwargs)
+        if int(kwargs["state"].epoch) == 6:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run(task, tmp_path, epochs=8)
+    monkeypatch.setattr(loop, "save_checkpoint", real_save)
+    before = (tmp_path / checkpoint.CHECKPOINT_FILE).read_bytes()
+    with pytest.raises(ValueError, match=r"epochs: checkpoint 8, this run 4.*delete"):
+        run(task, tmp_path, epochs=4)
+    assert (tmp_path / checkpoint.CHECKPOINT_FILE).read_bytes() == before
 
 
-def test_early_stopping_needs_validation_data(tmp_path):
-    with pytest.raises(ValueError, match="together"):
-        run(CounterTask(), tmp_path, early_stopping=EarlyStopping(2, 0.0))
+def test_a_leftover_chunk_reuses_the_compiled_chunk(tmp_path, monkeypatch):
+    # 5 epochs in chunks of 2: the last chunk runs 1 epoch and skips 1, with the same compilation
+    compiles = []
+    real_compile = loop._compile_chunk
+    monkeypatch.setattr(loop, "_chunks", {})
+    monkeypatch.setattr(
+        loop, "_compile_chunk", lambda *a: compiles.append(a[2]) or real_compile(*a)
+    )
+    result = run(CounterTask(), tmp_path / "a", epochs=5, every=2)
+    assert compiles == [2]
+    assert result.epochs_done == 5
+    assert result.history["loss"].shape == (5,)
+    single = run(CounterTask(), tmp_path / "b", epochs=5, every=5)
+    assert float(single.state.model["w"]) == float(result.state.model["w"])
+
+
+def test_progress_hook_sees_compilation_apart_from_the_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(loop, "_chunks", {})
+    events = []
+    result = run(CounterTask(), tmp_path, epochs=5, every=2, on_progress=events.append)
+    phases = [e.phase for e in events]
+    assert phases == ["compiling", "compiled", "chunk", "chunk", "chunk", "done"]
+    assert [e.epochs_done for e in events if e.phase == "chunk"] == [2, 4, 5]
+    chunks = [e for e in events if e.phase == "chunk"]
+    assert all(e.compile_s == events[1].compile_s > 0 for e in chunks)
+    assert all(e.cells_per_s > 0 and e.eta_s >= 0 for e in chunks)
+    assert chunks[-1].eta_s == 0
+    assert chunks[-1].metrics["loss"] == pytest.approx(result.history["loss"][-1])
+    assert result.timing.compile_s > 0
+    assert result.timing.epochs_run == 5
+
+
+def test_a_non_finite_first_chunk_claims_no_checkpoint(tmp_path):
+    with pytest.raises(NonFiniteLossError, match="no checkpoint was written") as info:
+        run(CounterTask(nan_epoch=1), tmp_path)
+    assert "kept" not in str(info.value)
+    assert not (tmp_path / checkpoint.CHECKPOINT_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    ("beta", "values", "blamed", "not_blamed"),
+    [
+        # beta x TC overflows float32 although every term is finite
+        (1e38, {"loss": np.inf, "reconstruction": 1.0, "kl": 2.0, "tc": 5.0}, "lower beta", "rate"),
+        # an infinite beta
+        (
+            np.inf,
+            {"loss": np.nan, "reconstruction": 1.0, "kl": 2.0, "tc": 0.0},
+            "lower beta",
+            "rate",
+        ),
+        # everything at once: the parameters themselves diverged (Adam steps ignore loss weights)
+        (
+            100.0,
+            {"loss": np.nan, "reconstruction": 4e13, "kl": np.nan, "tc": np.nan},
+            "rate",
+            "beta",
+        ),
+    ],
+)
+def test_non_finite_advice_names_the_setting_at_fault(beta, values, blamed, not_blamed):
+    advice = loop.non_finite_advice(
+        values,
+        weights={"kl": ("kl_weight", 1.0), "tc": ("beta", beta)},
+        learning_rate=("learning_rate", 1e-3),
+    )
+    assert blamed in advice
+    assert not_blamed not in advice
