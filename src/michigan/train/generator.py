@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from michigan.config import GeneratorConfig, as_dict, from_mapping
 from michigan.models.layers import BlockOptions
-from michigan.train.artifacts import as_matrix, digest, read_model_dir, split_cells
+from michigan.train.artifacts import as_float32_matrix, digest, read_model_dir, split_cells
 from michigan.train.gan import CONDITIONING, GAN_KINDS, GANData, GANTask
 from michigan.train.run import fit_and_save, map_in_batches
 from michigan.train.sampling import check_sampler
@@ -97,13 +98,15 @@ def _check_codes(
     if code_mean is None:
         msg = f"{model} needs code_mean [cells, K]"
         raise ValueError(msg)
-    loc = as_matrix(code_mean, name="code_mean", rows=n_cells)
+    loc = as_float32_matrix(code_mean, name="code_mean", rows=n_cells)
     if codes == "mean":
         return loc, None
     if code_logsigma is None:
         msg = f"{model} with codes='sampled' needs code_logsigma [cells, K]"
         raise ValueError(msg)
-    logsigma = as_matrix(code_logsigma, name="code_logsigma", rows=n_cells, columns=loc.shape[1])
+    logsigma = as_float32_matrix(
+        code_logsigma, name="code_logsigma", rows=n_cells, columns=loc.shape[1]
+    )
     return loc, np.exp(logsigma)
 
 
@@ -119,6 +122,7 @@ def train_generator(
     code_logsigma: Any = None,
     checkpoint_dir: str | Path | None = None,
     keep_checkpoint: bool = False,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> Path:
     """Train a generator on ``x`` (and, for conditional models, the cells' codes); save it to ``out_dir``.
 
@@ -141,7 +145,7 @@ def train_generator(
         ``[cells, K]`` posterior means and log standard deviations of the cells of ``x``
         (:meth:`~michigan.train.representation.TrainedRepresentation.encode`); ``code_logsigma`` is
         used only with ``codes="sampled"``.
-    checkpoint_dir, keep_checkpoint
+    checkpoint_dir, keep_checkpoint, on_chunk
         As in :func:`~michigan.train.representation.train_representation`.
 
     Returns
@@ -160,7 +164,7 @@ def train_generator(
     if model not in GENERATOR_MODELS:
         msg = f"generator model must be one of {GENERATOR_MODELS}, got {model!r}"
         raise ValueError(msg)
-    matrix = as_matrix(x, name="expression matrix x")
+    matrix = as_float32_matrix(x, name="expression matrix x")
     n_cells, n_genes = matrix.shape
     loc, scale = _check_codes(model, codes, code_mean, code_logsigma, n_cells)
     condition_dim = 0 if loc is None else loc.shape[1]
@@ -207,6 +211,7 @@ def train_generator(
         keep_checkpoint=keep_checkpoint,
         fingerprint=fingerprint,
         info=info,
+        on_chunk=on_chunk,
         variables_of=lambda s: {
             "generator": {"params": s.g_params, "batch_stats": s.g_stats},
             "critic": {"params": s.d_params, "batch_stats": s.d_stats},
@@ -282,7 +287,7 @@ class TrainedGenerator:
                 raise ValueError(msg)
             code = rng.standard_normal((n_cells, self.code_dim)).astype(np.float32)
         else:
-            code = as_matrix(codes, name="codes", rows=n_cells, columns=self.code_dim)
+            code = as_float32_matrix(codes, name="codes", rows=n_cells, columns=self.code_dim)
         noise = rng.standard_normal((code.shape[0], self.noise_dim)).astype(np.float32)
         inputs = np.concatenate([code, noise], axis=1)
         x = map_in_batches(

@@ -61,21 +61,25 @@ def fit_and_save(
     fingerprint: dict[str, Any],
     info: dict[str, Any],
     variables_of: Callable[[Any], Any],
+    on_chunk: Callable[[int], None] | None = None,
 ) -> Path:
     """Train ``task`` (resuming from its checkpoint) and write the model directory.
 
     ``variables_of`` maps the final model state to the variables to save. The checkpoint directory
     (default ``out_dir/checkpoint``) is removed after success unless ``keep_checkpoint``.
+    ``on_chunk`` is called with the epochs done after every compiled chunk (e.g. a progress bar).
     """
     out_dir = Path(out_dir)
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else out_dir / "checkpoint"
     check_snapshot_every(config)
     batch_size = config.batch_size
 
-    def keep_snapshot(epochs_done: int, state: Any) -> None:
+    def after_chunk(epochs_done: int, state: Any) -> None:
         if config.snapshot_every and epochs_done % config.snapshot_every == 0:
             variables = variables_of(jax.device_get(state.model))
             write_variables(variables, snapshot_path(checkpoint_dir, epochs_done))
+        if on_chunk is not None:
+            on_chunk(epochs_done)
 
     n_valid = 0 if valid_data is None else int(jax.tree.leaves(valid_data)[0].shape[0])
     result = fit(
@@ -88,7 +92,7 @@ def fit_and_save(
         fingerprint=fingerprint,
         valid_data=valid_data,
         early_stopping=early_stopping_of(config, n_valid, batch_size),
-        after_chunk=keep_snapshot,
+        after_chunk=after_chunk,
     )
     info = {**info, "epochs_done": result.epochs_done, "stopped_early": result.stopped_early}
     variables = variables_of(jax.device_get(result.state.model))
