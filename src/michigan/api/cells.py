@@ -17,6 +17,7 @@ A generated AnnData (:func:`generated_anndata`) has
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import anndata as ad
@@ -32,12 +33,16 @@ if TYPE_CHECKING:
 
     from michigan.train import Codes
 
+logger = logging.getLogger(__name__)
+
 #: ``uns`` key of a generated AnnData's provenance
 PROVENANCE = "michigan"
 #: ``obs`` column marking generated cells
 GENERATED = "generated"
 #: ``var`` columns of the per-gene scaling written by ``sc.pp.scale``
 SCALING_COLUMNS = ("mean", "std")
+#: ``obsm`` keys of a codes AnnData, in the order of :class:`michigan.train.Codes`
+CODE_KEYS = (keys.CODE_MEAN, keys.CODE_LOGSIGMA, keys.CODE_SAMPLE)
 
 
 def expression(adata: ad.AnnData, layer: str | None = None) -> Any:
@@ -81,9 +86,8 @@ def check_genes(adata: ad.AnnData, genes: pd.Index | list[str], *, what: str) ->
 def codes_anndata(adata: ad.AnnData, codes: Codes) -> ad.AnnData:
     """The cells' ``obs`` with their codes in ``obsm`` (:data:`keys.CODE_MEAN`, ``_LOGSIGMA``, ``_SAMPLE``)."""
     out = ad.AnnData(obs=adata.obs.copy())
-    out.obsm[keys.CODE_MEAN] = codes.mean
-    out.obsm[keys.CODE_LOGSIGMA] = codes.logsigma
-    out.obsm[keys.CODE_SAMPLE] = codes.sample
+    for key, values in zip(CODE_KEYS, codes, strict=True):
+        out.obsm[key] = values
     return out
 
 
@@ -102,12 +106,41 @@ def aligned(adata: ad.AnnData, obs_names: pd.Index, *, source: str | Path) -> ad
     return adata[obs_names]
 
 
-def conditioning_codes(codes: ad.AnnData, mode: str) -> np.ndarray:
+def training_cells(adata: ad.AnnData, split: str | Path | None) -> ad.AnnData:
+    """The cells a model trains on: all, or the training cells of a held-out split file.
+
+    Raises
+    ------
+    ValueError
+        Naming the split file when it lists cells the data lack.
+    """
+    if split is None:
+        return adata
+    from michigan.data.splits import read_split
+
+    train = list(read_split(split).train)
+    missing = set(train) - set(adata.obs_names)
+    if missing:
+        msg = f"{len(missing)} training cells of {split} are not in the data, e.g. {sorted(missing)[:3]}"
+        raise ValueError(msg)
+    logger.info("training on %d of %d cells (split %s)", len(train), adata.n_obs, split)
+    return adata[train]
+
+
+def read_codes_of(codes: ad.AnnData, obs_names: pd.Index, *, source: str | Path) -> Codes:
+    """The codes (means, log standard deviations, samples) of ``obs_names`` in a codes AnnData."""
+    from michigan.train import Codes
+
+    obsm = aligned(codes, obs_names, source=source).obsm
+    return Codes(*(np.asarray(obsm[key]) for key in CODE_KEYS))
+
+
+def conditioning_codes(codes: Codes, mode: str) -> np.ndarray:
     """The codes a conditional generator is fed: posterior means (``"mean"``) or samples (``"sampled"``)."""
     if mode not in ("mean", "sampled"):
         msg = f"code mode must be 'mean' or 'sampled', got {mode!r}"
         raise ValueError(msg)
-    return np.asarray(codes.obsm[keys.CODE_MEAN if mode == "mean" else keys.CODE_SAMPLE])
+    return codes.mean if mode == "mean" else codes.sample
 
 
 def provenance(model: str, *, settings: Mapping[str, Any], seed: int, **extra: Any) -> dict:

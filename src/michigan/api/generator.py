@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from michigan.api.cells import generated_anndata, provenance
+from michigan.api.cells import conditioning_codes, generated_anndata, provenance
 from michigan.api.model import Model, section_config
 from michigan.api.representation import Representation
 from michigan.train import load_generator, train_generator
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import anndata as ad
+
+    from michigan.train import Codes
 
 CodeMode = Literal["mean", "sampled"]
 
@@ -91,10 +93,16 @@ class Generator(Model):
         layer: str | None = None,
         representation: Representation | None = None,
         codes: CodeMode | None = None,
+        cell_codes: Codes | None = None,
     ) -> Generator:
-        """A generator with a whole validated ``generator`` config section (the pipeline's route)."""
+        """A generator with a whole validated ``generator`` config section (the pipeline's route).
+
+        ``cell_codes`` (the cells' codes, e.g. read from the pipeline's codes file) condition a
+        conditional generator in place of a ``representation``'s.
+        """
         model = super().from_config(adata, config, layer=layer)
         model._condition(representation, codes)
+        model._cell_codes = cell_codes
         return model
 
     def _condition(self, representation: Representation | None, codes: CodeMode | None) -> None:
@@ -116,6 +124,7 @@ class Generator(Model):
                 raise ValueError(msg)
         self.representation = representation
         self.codes = codes
+        self._cell_codes: Codes | None = None
 
     def _loaded(self, representation: Representation | None = None) -> None:
         self._condition(representation, self.trained.info.get("codes"))
@@ -128,10 +137,12 @@ class Generator(Model):
     def _fit(self, x: Any, config: Any, **kwargs: Any) -> Path:
         mean = logsigma = None
         if self.conditional:
-            if self.representation is None:
-                msg = f"{type(self).__name__} needs a trained representation= to train on its codes"
-                raise ValueError(msg)
-            codes = self.representation.encode(self.adata, seed=kwargs["seed"])
+            codes = self._cell_codes
+            if codes is None:
+                if self.representation is None:
+                    msg = f"{type(self).__name__} needs a trained representation= to train on"
+                    raise ValueError(msg)
+                codes = self.representation.encode(self.adata, seed=kwargs["seed"])
             mean, logsigma = codes.mean, codes.logsigma
         return train_generator(
             x, config, codes=self.codes, code_mean=mean, code_logsigma=logsigma, **kwargs
@@ -208,7 +219,7 @@ class Generator(Model):
             raise ValueError(msg)
         sample_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
         encoded = self.representation.encode(adata, seed=sample_seed)
-        return encoded.mean if self.codes == "mean" else encoded.sample
+        return conditioning_codes(encoded, self.codes)
 
 
 class WGANGP(Generator):

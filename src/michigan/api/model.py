@@ -8,6 +8,7 @@ layer the model reads, :meth:`Model.load` reads it back. A directory the pipelin
 from __future__ import annotations
 
 import contextlib
+import importlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -217,11 +218,11 @@ class Model:
         """
         path = Path(path)
         info = read_json(path / MODEL_FILE)
-        model_class = Model._registry.get(info.get("model"))
-        if model_class is None or not issubclass(model_class, cls):
+        found = _registered().get(info.get("model"))
+        if found is None or not issubclass(found, cls):
             msg = f"{path / MODEL_FILE} holds a {info.get('model')!r} model, not a {cls.__name__}"
             raise ValueError(msg)
-        model = model_class.__new__(model_class)
+        model = found.__new__(found)
         model._setup(adata, info.get("layer"), None)
         if "genes" in info:
             model.genes = pd.Index(info["genes"])
@@ -244,3 +245,23 @@ class Model:
     def hyperparameters(cls) -> list[str]:
         """Names of the keyword hyperparameters (the config section's keys)."""
         return hyperparameter_names(cls.section)
+
+
+def _registered() -> dict[str, type[Model]]:
+    importlib.import_module("michigan.api")  # defines (and so registers) every model class
+    return Model._registry
+
+
+def model_class(name: str) -> type[Model]:
+    """The API class of the model called ``name`` in the configuration (e.g. ``"btcvae"``).
+
+    Raises
+    ------
+    KeyError
+        Naming the unknown model and the known ones.
+    """
+    registered = _registered()
+    if name not in registered:
+        msg = f"unknown model {name!r}; known models are {sorted(registered)}"
+        raise KeyError(msg)
+    return registered[name]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from michigan import keys
-from michigan.api.cells import generated_anndata, provenance
+from michigan.api.cells import conditioning_codes, generated_anndata, provenance
 from michigan.predict.arithmetic import predict_codes
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def predict_combination(
         raise ValueError(msg)
     code_seed, arithmetic_seed, noise_seed = np.random.SeedSequence(seed).generate_state(3)
     encoded = representation.encode(adata, seed=int(code_seed))
-    codes = encoded.mean if generator.codes == "mean" else encoded.sample
+    codes = conditioning_codes(encoded, generator.codes)
     rng = np.random.default_rng(arithmetic_seed)
     shifted, controls = [], []
     for control in control_cell_types:

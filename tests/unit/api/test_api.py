@@ -25,16 +25,16 @@ TINY_GEN = {
 PARAMS = PreprocessParams(min_genes=1, min_cells=1, n_top_genes=30)
 
 
-def counts() -> sc.AnnData:
-    """Two batches x two paths of 60 Splat cells on 60 genes."""
-    raw = splat_paths(seed=1, n_genes=60, batch_cells=[60, 60], group_prob=[0.5, 0.5])
+def counts(cells: int = 60) -> sc.AnnData:
+    """Two batches of ``cells`` Splat cells on two paths, 60 genes."""
+    raw = splat_paths(seed=1, n_genes=60, batch_cells=[cells, cells], group_prob=[0.5, 0.5])
     add_ground_truth_factors(raw)
     return raw
 
 
-def simulated() -> sc.AnnData:
+def simulated(cells: int = 60) -> sc.AnnData:
     """The counts preprocessed; batch and path doubled as cell type and drug."""
-    adata = preprocess(counts(), params=PARAMS)
+    adata = preprocess(counts(cells), params=PARAMS)
     adata.obs["cell_type"] = adata.obs[keys.BATCH].map({"Batch1": "A549", "Batch2": "K562"})
     adata.obs["drug"] = adata.obs[keys.PATH].map({"Path1": "S1628", "Path2": "DMSO"})
     return adata
@@ -205,7 +205,7 @@ scores = mg.evaluate_disentanglement(adata, obsm_key="X_btcvae", factor_keys=["b
 @pytest.mark.slow
 def test_the_issue_snippet_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    namespace = {"adata": simulated()}
+    namespace = {"adata": simulated(cells=150)}  # more cells than the default batch size 128
     exec(SNIPPET, namespace)
     assert namespace["fake"].n_obs == namespace["adata"].n_obs
     assert namespace["pred"].n_obs > 0
