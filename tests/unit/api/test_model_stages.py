@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from michigan import keys
@@ -40,7 +41,10 @@ def run(tmp_path_factory):
     raw = splat_paths(seed=2, n_genes=40, batch_cells=[40, 40], group_prob=[0.5, 0.5])
     add_ground_truth_factors(raw)
     params = PreprocessParams(min_genes=1, min_cells=1, n_top_genes=20)
-    write_h5ad(preprocess(raw, params=params), root / "data.h5ad")
+    data = preprocess(raw, params=params)
+    data.obs[keys.CELL_TYPE] = data.obs[keys.BATCH].map({"Batch1": "A549", "Batch2": "K562"})
+    data.obs[keys.DRUG] = data.obs[keys.PATH].map({"Path1": "S1628", "Path2": "DMSO"})
+    write_h5ad(data, root / "data.h5ad")
     data = ["--input", str(root / "data.h5ad"), "--seed", "0"]
     run_out = root / "generated.h5ad"
     codes = ["--codes", str(root / "c.h5ad"), "--code-mode", "sampled"]
@@ -113,3 +117,19 @@ def test_generate_refuses_a_conditional_generator_without_codes(run, caplog):
     argv += ["--model-dir", str(run / "michigan"), "--output", str(run / "x.h5ad")]
     assert main(argv) == 2
     assert "give --codes and --code-mode" in caplog.text
+
+
+def test_predict_heldout_stage_decodes_with_both_loaded_models(run):
+    pairs = {"heldout": [["A549", "S1628"]], "delta_h_cells": 10, "n_de_genes": 0}
+    data = ["--input", str(run / "data.h5ad")]
+    split = ["split-heldout", *data, "--output", str(run / "split.json")]
+    assert main([*split, "--params", json.dumps(pairs)]) == 0
+    argv = ["predict-heldout", *data, "--seed", "0", "--split", str(run / "split.json")]
+    argv += ["--codes", str(run / "c.h5ad"), "--representation", str(run / "btcvae")]
+    argv += ["--generator", str(run / "michigan"), "--code-mode", "sampled", "--held-out-only"]
+    argv += ["--rf-trees", "5", "--rf-folds", "2", "--n-pcs", "5"]
+    argv += ["--output", str(run / "p.tsv"), "--summary", str(run / "p.json")]
+    assert main([*argv, "--params", json.dumps(pairs)]) == 0
+    table = pd.read_csv(run / "p.tsv", sep="\t")
+    assert set(table["decoder"]) == {"btcvae", "michigan"}
+    assert set(table["condition"]) == {"A549-S1628"}
