@@ -240,13 +240,13 @@ def _run_inputs(args: argparse.Namespace) -> dict[str, Path]:
     outputs=lambda a: {"figure": a.output},
 )
 def plot_prediction(args: argparse.Namespace, section: None) -> dict[str, Any]:
-    """Draw one figure of :mod:`michigan.predict.figures` from the runs' result files."""
-    from michigan.predict import figures
+    """Draw one figure of :mod:`michigan.plots.prediction` from the runs' result files."""
+    from michigan.plots import prediction
 
     draw = {
-        "rf_error": figures.plot_rf_error_scatter,
-        "delta_h": figures.plot_delta_h,
-        "lowdh": figures.plot_lowdh,
+        "rf_error": prediction.plot_rf_error_scatter,
+        "delta_h": prediction.plot_delta_h,
+        "lowdh": prediction.plot_lowdh,
     }[args.figure]
     tables, summaries = _runs(args)
     draw(tables, summaries, args.output)
