@@ -7,9 +7,9 @@ a fresh posterior sample every minibatch (``codes="sampled"``). Generating then 
 cell whose code it got and carries that cell's ``obs`` labels. The unconditional ones (WGAN-GP,
 InfoWGAN-GP) need no representation and draw their inputs from noise.
 
-Keyword hyperparameters are the keys of the config's ``generator`` section, with its defaults; the
-projection critic's last width (``critic_hidden[-1]``) follows the representation's ``latent_dim``
-unless ``critic_hidden`` is given.
+Keyword hyperparameters are the keys of the config's ``generator`` section, with its defaults;
+MichiGAN's projection critic's last width (``critic_hidden[-1]``) follows the representation's
+``latent_dim`` unless ``critic_hidden`` is given.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from michigan.api.cells import conditioning_codes, generated_anndata, provenance
 from michigan.api.model import Model, section_config
 from michigan.api.representation import Representation
 from michigan.train import load_generator, train_generator
+from michigan.train.gan import CONDITIONING
 from michigan.train.generator import CODE_MODES, generator_task, is_conditional
 
 if TYPE_CHECKING:
@@ -70,11 +71,8 @@ class Generator(Model):
         layer: str | None = None,
         **hyperparameters: Any,
     ):
-        if (
-            self.conditional
-            and representation is not None
-            and "critic_hidden" not in hyperparameters
-        ):
+        projection = CONDITIONING[self.model] == "projection"
+        if projection and representation is not None and "critic_hidden" not in hyperparameters:
             default = section_config(self.section, {}).critic_hidden
             hyperparameters["critic_hidden"] = [*default[:-1], representation.latent_dim]
         super().__init__(adata, layer=layer, **hyperparameters)
@@ -150,24 +148,6 @@ class Generator(Model):
 
     def _read(self, model_dir: Path) -> Any:
         return load_generator(model_dir)
-
-    def train(
-        self,
-        epochs: int | None = None,
-        *,
-        seed: int = 0,
-        progress: bool = True,
-        model_dir: str | Path | None = None,
-        checkpoint_dir: str | Path | None = None,
-    ) -> Generator:
-        """Train the generator (and critic) on the training cells; returns ``self``.
-
-        Parameters are those of :meth:`michigan.api.Representation.train`.
-        """
-        self._train(
-            epochs, seed=seed, progress=progress, model_dir=model_dir, checkpoint_dir=checkpoint_dir
-        )
-        return self
 
     def decode(self, codes: Any, seed: int) -> np.ndarray:
         """Cells ``[cells, genes]`` generated from given codes ``[cells, code_dim]`` and fresh noise."""

@@ -12,13 +12,14 @@ import importlib
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import pandas as pd
 
 from michigan.api.cells import check_genes, expression
 from michigan.config import ConfigError, as_dict, load_section, section_schema
 from michigan.io import read_json, write_json
+from michigan.train import model_entry
 from michigan.train.artifacts import MODEL_FILE, read_history
 
 if TYPE_CHECKING:
@@ -119,16 +120,32 @@ class Model:
     def _read(self, model_dir: Path) -> Any:
         raise NotImplementedError
 
-    def _train(
+    def train(
         self,
-        epochs: int | None,
+        epochs: int | None = None,
         *,
-        seed: int,
-        progress: bool,
-        model_dir: str | Path | None,
-        checkpoint_dir: str | Path | None,
-    ) -> None:
-        """Train into ``model_dir`` (default: a temporary directory) and load the result."""
+        seed: int = 0,
+        progress: bool = True,
+        model_dir: str | Path | None = None,
+        checkpoint_dir: str | Path | None = None,
+    ) -> Self:
+        """Fit the model to the training cells; returns ``self``.
+
+        Parameters
+        ----------
+        epochs
+            Training epochs (default: the ``epochs`` hyperparameter); ignored by PPCA.
+        seed
+            Seeds the initialisation and every draw of training: the same seed gives the same model.
+        progress
+            Show a progress bar (``tqdm.auto``) over epochs.
+        model_dir
+            Where training writes the model directory (default: a temporary directory, kept while
+            the object lives; :meth:`save` copies it).
+        checkpoint_dir
+            Where the training checkpoint lives (default: inside ``model_dir``); training called
+            again with the same arguments resumes from it.
+        """
         if epochs is not None:
             params = {**as_dict(self.config), "epochs": epochs}
             self.config = load_section(self.section, params=params)
@@ -137,7 +154,8 @@ class Model:
             workdir = tempfile.TemporaryDirectory(prefix=f"michigan-{self.model}-")
             model_dir = workdir.name
         x = self.expression(self.adata)
-        with progress_bar(self.model, self.config.epochs, show=progress) as on_chunk:
+        show = progress and model_entry(self.model).iterative  # PPCA is fitted in one step
+        with progress_bar(self.model, self.config.epochs, show=show) as on_chunk:
             self._fit(
                 x,
                 self.config,
@@ -148,6 +166,7 @@ class Model:
                 on_chunk=on_chunk,
             )
         self._attach(Path(model_dir), workdir)
+        return self
 
     def _attach(self, model_dir: Path, workdir: tempfile.TemporaryDirectory | None) -> None:
         self._trained = self._read(model_dir)
@@ -189,9 +208,9 @@ class Model:
     # save and load
 
     def _require_dir(self) -> Path:
-        self.trained  # noqa: B018  (raises before training)
-        assert self._model_dir is not None
-        return self._model_dir
+        if self._model_dir is None:
+            self.trained  # noqa: B018  (raises: the directory comes with training or loading)
+        return Path(self._model_dir)
 
     def save(self, path: str | Path) -> Path:
         """Write the model directory to ``path`` (created if needed); :meth:`load` reads it back.

@@ -16,6 +16,7 @@ import pandas as pd
 from michigan import keys
 from michigan.api.cells import conditioning_codes, generated_anndata, provenance
 from michigan.predict.arithmetic import predict_codes
+from michigan.predict.tasks import obs_labels, usable_controls
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
 
 #: ``obs`` column of a predicted cell's control cell type
 CONTROL_CELL_TYPE = "control_cell_type"
-
-
-def _labels(adata: ad.AnnData, key: str) -> np.ndarray:
-    if key not in adata.obs.columns:
-        msg = f"adata.obs has no column {key!r}; columns: {list(adata.obs.columns)}"
-        raise KeyError(msg)
-    return adata.obs[key].astype(str).to_numpy()
 
 
 def predict_combination(
@@ -66,7 +60,7 @@ def predict_combination(
         ``obs`` columns of the labels.
     control_cell_types
         Cell types whose cells under ``drug`` are shifted (default: every other cell type with
-        cells under ``drug``).
+        cells under ``drug`` and a treatment in common with ``cell_type``, as the pipeline's).
     n_cells
         Predicted cells per control cell type (default: the control's cells under ``drug``).
     seed
@@ -93,14 +87,18 @@ def predict_combination(
             f"codes; got a {type(generator).__name__} conditioned on {generator.representation!r}"
         )
         raise ValueError(msg)
-    cell_types, drugs = _labels(adata, cell_type_key), _labels(adata, drug_key)
+    cell_types, drugs = obs_labels(adata, cell_type_key), obs_labels(adata, drug_key)
     if cell_type not in set(cell_types):
         msg = f"cell type {cell_type!r} is not in obs[{cell_type_key!r}]: {sorted(set(cell_types))}"
         raise ValueError(msg)
     if control_cell_types is None:
-        control_cell_types = sorted(set(cell_types[drugs == drug]) - {cell_type})
+        treatments = {c: set(drugs[cell_types == c]) for c in set(cell_types)}
+        control_cell_types = usable_controls(cell_type, drug, treatments)
     if not control_cell_types:
-        msg = f"no other cell type has cells under {drug!r} in obs[{drug_key!r}] to predict from"
+        msg = (
+            f"no other cell type has cells under {drug!r} and a treatment in common with "
+            f"{cell_type!r} to predict from"
+        )
         raise ValueError(msg)
     code_seed, arithmetic_seed, noise_seed = np.random.SeedSequence(seed).generate_state(3)
     encoded = representation.encode(adata, seed=int(code_seed))

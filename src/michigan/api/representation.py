@@ -49,37 +49,6 @@ class Representation(Model):
         """Dimension K of the codes."""
         return int(self.config.latent_dim)
 
-    def train(
-        self,
-        epochs: int | None = None,
-        *,
-        seed: int = 0,
-        progress: bool = True,
-        model_dir: str | Path | None = None,
-        checkpoint_dir: str | Path | None = None,
-    ) -> Representation:
-        """Fit the model to the training cells; returns ``self``.
-
-        Parameters
-        ----------
-        epochs
-            Training epochs (default: the ``epochs`` hyperparameter); ignored by PPCA.
-        seed
-            Seeds the initialisation and every draw of training: the same seed gives the same model.
-        progress
-            Show a progress bar (``tqdm.auto``) over epochs.
-        model_dir
-            Where training writes the model directory (default: a temporary directory; see
-            :meth:`save`).
-        checkpoint_dir
-            Where the training checkpoint lives (default: inside ``model_dir``); training called
-            again with the same arguments resumes from it.
-        """
-        self._train(
-            epochs, seed=seed, progress=progress, model_dir=model_dir, checkpoint_dir=checkpoint_dir
-        )
-        return self
-
     def encode(self, adata: ad.AnnData | None = None, *, seed: int = 0) -> Codes:
         """Posterior means, log standard deviations and one posterior sample per cell, each ``[cells, K]``.
 

@@ -184,7 +184,9 @@ def test_evaluate_disentanglement_scores_codes_in_obsm(adata, rep):
 def test_training_shows_a_progress_bar(adata, capsys):
     mg.PPCA(adata, latent_dim=2).train(seed=0)
     mg.VAE(adata, latent_dim=2, **TINY_REP).train(2, seed=0)
-    assert "vae: 100%" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "vae: 100%" in err
+    assert "ppca" not in err  # fitted in one step: no bar
 
 
 SNIPPET = """
