@@ -83,12 +83,17 @@ def check_genes(adata: ad.AnnData, genes: pd.Index | list[str], *, what: str) ->
         raise ValueError(msg)
 
 
-def codes_anndata(adata: ad.AnnData, codes: Codes) -> ad.AnnData:
-    """The cells' ``obs`` with their codes in ``obsm`` (:data:`keys.CODE_MEAN`, ``_LOGSIGMA``, ``_SAMPLE``)."""
+def obsm_anndata(adata: ad.AnnData, obsm: Mapping[str, np.ndarray]) -> ad.AnnData:
+    """The cells' ``obs`` and the given ``obsm`` arrays, without expression (codes, embeddings)."""
     out = ad.AnnData(obs=adata.obs.copy())
-    for key, values in zip(CODE_KEYS, codes, strict=True):
+    for key, values in obsm.items():
         out.obsm[key] = values
     return out
+
+
+def codes_anndata(adata: ad.AnnData, codes: Codes) -> ad.AnnData:
+    """The cells' ``obs`` with their codes in ``obsm`` (:data:`keys.CODE_MEAN`, ``_LOGSIGMA``, ``_SAMPLE``)."""
+    return obsm_anndata(adata, dict(zip(CODE_KEYS, codes, strict=True)))
 
 
 def aligned(adata: ad.AnnData, obs_names: pd.Index, *, source: str | Path) -> ad.AnnData:

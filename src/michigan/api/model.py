@@ -245,6 +245,9 @@ class Model:
         model._setup(adata, info.get("layer"), None)
         if "genes" in info:
             model.genes = pd.Index(info["genes"])
+        elif info.get("n_genes") != adata.n_vars:
+            msg = f"{path} holds a model of {info.get('n_genes')} genes; adata has {adata.n_vars}"
+            raise ValueError(msg)
         model._attach(path, None)
         check_genes(adata, model.genes, what=f"the model in {path}")
         model._loaded(**kwargs)

@@ -60,8 +60,7 @@ def _codes_inputs(args: argparse.Namespace) -> dict[str, Path]:
 )
 def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
     """Write the embedding, the real cells' coordinates (``obsm[keys.UMAP]``) and the metadata figure."""
-    import anndata as ad
-
+    from michigan.api.cells import obsm_anndata
     from michigan.io import read_h5ad, write_h5ad
     from michigan.plots import default_color_columns, plot_umap_by_obs
     from michigan.plots.embedding import fit_umap_embedding, save_embedding
@@ -79,9 +78,7 @@ def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
         random_state=section.umap_random_state,
     )
     save_embedding(embedding, args.output)
-    cells = ad.AnnData(obs=adata.obs.copy())
-    cells.obsm[keys.UMAP] = embedding.coordinates
-    write_h5ad(cells, args.cells)
+    write_h5ad(obsm_anndata(adata, {keys.UMAP: embedding.coordinates}), args.cells)
     plot_umap_by_obs(
         embedding.coordinates,
         adata.obs,
