@@ -38,6 +38,17 @@ def hyperparameter_names(section: str) -> list[str]:
     ]
 
 
+def hyperparameter_doc(section: str) -> str:
+    """A numpydoc-style list of a section's hyperparameters with their defaults and meanings."""
+    properties = section_schema(section)["properties"]
+    header = f"Hyperparameters (keywords of the config's ``{section}`` section)"
+    lines = [header, "-" * len(header)]
+    for name in hyperparameter_names(section):
+        lines += [f"{name} : default {properties[name].get('default')!r}"]
+        lines += [f"    {properties[name].get('description', '')}"]
+    return "\n".join(lines)
+
+
 def section_config(section: str, given: Mapping[str, Any]) -> Any:
     """The typed config ``section`` with the ``given`` hyperparameters and the schema's defaults.
 
@@ -86,6 +97,7 @@ class Model:
         super().__init_subclass__(**kwargs)
         if "model" in cls.__dict__:
             Model._registry[cls.model] = cls
+            cls.__doc__ = f"{cls.__doc__}\n\n{hyperparameter_doc(cls.section)}"
 
     def __init__(self, adata: ad.AnnData, *, layer: str | None = None, **hyperparameters: Any):
         self._setup(adata, layer, section_config(self.section, hyperparameters))
