@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +11,6 @@ if TYPE_CHECKING:
     import argparse
 
     from michigan import config as cfg
-
-logger = logging.getLogger(__name__)
 
 _INPUT = arg("--input", type=Path, required=True, help="preprocessed .h5ad (all cells)")
 _TRAIN_CELLS = arg(
