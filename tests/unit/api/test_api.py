@@ -130,6 +130,15 @@ def test_a_generated_anndata_carries_labels_scaling_and_provenance(adata, gen, t
     assert back.uns["michigan"]["representation"] == "btcvae"
 
 
+def test_a_representation_generates_noisy_reconstructions(adata, rep):
+    fake = rep.generate(adata, seed=0)
+    assert list(fake.obs["batch"]) == list(adata.obs["batch"])
+    assert fake.obs["generated"].all()
+    assert fake.uns["michigan"]["model"] == "btcvae"
+    assert keys.GENERATOR_CODE not in fake.obsm
+    np.testing.assert_array_equal(fake.X, rep.generate(adata, seed=0).X)
+
+
 def test_an_unconditional_generator_makes_cells_from_noise(adata):
     wgan = mg.WGANGP(adata, wgan_noise_dim=2, **TINY_GEN).train(2, seed=0, progress=False)
     fake = wgan.generate(adata, seed=0)
