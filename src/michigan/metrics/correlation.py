@@ -9,7 +9,7 @@ from scipy.stats import rankdata
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
-from michigan.metrics._checks import as_matrix, check_same_columns, check_same_rows
+from michigan.metrics.checks import as_float64_matrix, check_same_columns, check_same_rows
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -39,8 +39,8 @@ def spearman_matrix(
     numpy.ndarray
         ``[factors, latents]`` in [-1, 1].
     """
-    code_arr = as_matrix(codes, "codes", min_rows=2)
-    factor_arr = as_matrix(factors, "factors", min_rows=2)
+    code_arr = as_float64_matrix(codes, "codes", min_rows=2)
+    factor_arr = as_float64_matrix(factors, "factors", min_rows=2)
     check_same_rows(codes=code_arr, factors=factor_arr)
     constant = np.flatnonzero(np.ptp(factor_arr, axis=0) == 0)
     if constant.size and not allow_constant_factors:
@@ -139,8 +139,8 @@ def infer_factors_knn(
     "regressor"; the code uses this classifier). Ties among the k votes go to the smallest
     level (scikit-learn).
     """
-    real = as_matrix(real_x, "real_x")
-    fake = as_matrix(fake_x, "fake_x")
+    real = as_float64_matrix(real_x, "real_x")
+    fake = as_float64_matrix(fake_x, "fake_x")
     check_same_columns(real_x=real, fake_x=fake)
     labels = np.asarray(real_factors)
     labels_2d = labels[:, None] if labels.ndim == 1 else labels

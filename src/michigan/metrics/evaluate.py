@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypedDict
 import numpy as np
 from sklearn.decomposition import PCA
 
-from michigan.metrics._checks import as_matrix, check_same_columns
+from michigan.metrics.checks import as_float64_matrix, check_same_columns
 from michigan.metrics.correlation import infer_factors_knn, spearman_gap
 from michigan.metrics.factor_vae import factor_vae_score
 from michigan.metrics.generation import rf_error, rf_inception_score
@@ -268,8 +268,8 @@ def evaluate_generation(
         ``inception_score_real_heldout`` (with labels; the last only when real cells are left
         over), each a :class:`MetricEntry`.
     """
-    real_arr = as_matrix(real, "real")
-    fake_arr = as_matrix(fake, "fake")
+    real_arr = as_float64_matrix(real, "real")
+    fake_arr = as_float64_matrix(fake, "fake")
     check_same_columns(real=real_arr, fake=fake_arr)
     rng = np.random.default_rng(seed)
     n = min(n_cells, real_arr.shape[0], fake_arr.shape[0])
@@ -360,9 +360,9 @@ def evaluate_prediction(
         ``_control`` for the control baseline, ``edistance``, ``edistance_control``,
         ``mmd``, ``mmd_control``, ``rf_error``, ``rf_auc`` and the optional ``delta_h`` values.
     """
-    control_arr = as_matrix(control, "control")
-    real_arr = as_matrix(real, "real")
-    pred_arr = as_matrix(pred, "pred")
+    control_arr = as_float64_matrix(control, "control")
+    real_arr = as_float64_matrix(real, "real")
+    pred_arr = as_float64_matrix(pred, "pred")
     check_same_columns(control=control_arr, real=real_arr, pred=pred_arr)
     records: dict[str, MetricEntry] = {}
     gene_sets = [("", None)] + ([("_de", de_genes)] if de_genes is not None else [])

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
-from michigan.metrics._checks import as_matrix, check_choice, check_same_rows, encode_factors
+from michigan.metrics.checks import as_float64_matrix, check_choice, check_same_rows, encode_factors
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -199,7 +199,7 @@ def factor_vae_votes(
     constant factor across latents, so the chosen latents are the same either way.
     """
     check_choice(variant, "variant", FACTOR_VAE_VARIANTS)
-    mu_arr = as_matrix(mu, "mu")
+    mu_arr = as_float64_matrix(mu, "mu")
     n_cells, n_latents = mu_arr.shape
     used = np.concatenate(
         [draws.variance_cells.ravel(), draws.train_cells.ravel(), draws.eval_cells.ravel()]

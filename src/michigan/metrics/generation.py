@@ -12,7 +12,12 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold
 
-from michigan.metrics._checks import as_matrix, check_choice, check_same_columns, check_same_rows
+from michigan.metrics.checks import (
+    as_float64_matrix,
+    check_choice,
+    check_same_columns,
+    check_same_rows,
+)
 from michigan.progress import Progress
 
 if TYPE_CHECKING:
@@ -117,8 +122,8 @@ def rf_error(
     (cscGAN's measure). Values depend on the scikit-learn version (tree construction).
     """
     check_choice(pca_fit, "pca_fit", ("pooled", "real"))
-    real_arr = as_matrix(real, "real")
-    fake_arr = as_matrix(fake, "fake")
+    real_arr = as_float64_matrix(real, "real")
+    fake_arr = as_float64_matrix(fake, "fake")
     check_same_columns(real=real_arr, fake=fake_arr)
     check_same_rows(real=real_arr, fake=fake_arr)
     x = np.vstack([fake_arr, real_arr])
@@ -167,7 +172,7 @@ def rf_error(
 
 
 def _check_probabilities(probs: ArrayLike, splits: int) -> np.ndarray:
-    p = as_matrix(probs, "probs")
+    p = as_float64_matrix(probs, "probs")
     if (p < 0).any():
         msg = f"probs has negative entries (min {p.min():.3g}); rows must be class probabilities"
         raise ValueError(msg)
@@ -301,8 +306,8 @@ def rf_inception_score(
     (which fits on all real cells passed in). Additions: the seeded training subsample and the
     held-out ceiling (shared recommendation).
     """
-    real_arr = as_matrix(real, "real")
-    gen_arr = as_matrix(generated, "generated")
+    real_arr = as_float64_matrix(real, "real")
+    gen_arr = as_float64_matrix(generated, "generated")
     check_same_columns(real=real_arr, generated=gen_arr)
     labels = np.asarray(real_labels)
     check_same_rows(real=real_arr, real_labels=labels)

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from michigan.metrics._checks import as_matrix, check_same_columns, check_same_rows
 from michigan.metrics._gaussian import log_mixture_joint
+from michigan.metrics.checks import as_float64_matrix, check_same_columns, check_same_rows
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -58,9 +58,9 @@ def latent_entropy(
     Reference: Yu & Welch (2021) section 2.3; rtqichen/beta-tcvae@1a3577d. Computed in chunked
     JAX, ``O(S N D)``.
     """
-    z_arr = as_matrix(z, "z")
-    mu_arr = as_matrix(mu, "mu")
-    logsigma_arr = as_matrix(logsigma, "logsigma")
+    z_arr = as_float64_matrix(z, "z")
+    mu_arr = as_float64_matrix(mu, "mu")
+    logsigma_arr = as_float64_matrix(logsigma, "logsigma")
     check_same_rows(mu=mu_arr, logsigma=logsigma_arr)
     check_same_columns(z=z_arr, mu=mu_arr, logsigma=logsigma_arr)
     n = mu_arr.shape[0]
@@ -124,9 +124,9 @@ def delta_h(
     Combinations with different cell counts are not comparable (``log N``); subsample to a
     common N first.
     """
-    z_fake_arr = as_matrix(z_fake, "z_fake")
-    z_real_arr = as_matrix(z_real, "z_real")
-    check_same_rows(z_real=z_real_arr, mu=as_matrix(mu, "mu"))
+    z_fake_arr = as_float64_matrix(z_fake, "z_fake")
+    z_real_arr = as_float64_matrix(z_real, "z_real")
+    check_same_rows(z_real=z_real_arr, mu=as_float64_matrix(mu, "mu"))
     h_fake = latent_entropy(z_fake_arr, mu, logsigma, float64=float64)
     h_real = latent_entropy(z_real_arr, mu, logsigma, leave_own_out=leave_own_out, float64=float64)
     logger.info("latent entropy: fake %.4f, real %.4f nats", h_fake, h_real)

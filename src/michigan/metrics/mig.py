@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import numpy as np
 from sklearn.metrics import mutual_info_score
 
-from michigan.metrics._checks import as_matrix, check_choice, check_same_rows, encode_factors
 from michigan.metrics._gaussian import log_mixture_per_latent
+from michigan.metrics.checks import as_float64_matrix, check_choice, check_same_rows, encode_factors
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -159,9 +159,9 @@ def gaussian_entropies(
     level, and when a level's log-sum underflows (samples that lie far outside all posteriors of
     their own level; rerun with ``float64=True``).
     """
-    z_arr = as_matrix(z, "z")
-    mu_arr = as_matrix(mu, "mu")
-    logsigma_arr = as_matrix(logsigma, "logsigma")
+    z_arr = as_float64_matrix(z, "z")
+    mu_arr = as_float64_matrix(mu, "mu")
+    logsigma_arr = as_float64_matrix(logsigma, "logsigma")
     if not (z_arr.shape == mu_arr.shape == logsigma_arr.shape):
         msg = (
             f"z {z_arr.shape}, mu {mu_arr.shape} and logsigma {logsigma_arr.shape} must have "
@@ -307,7 +307,7 @@ def discrete_mig(codes: ArrayLike, factors: ArrayLike, *, n_bins: int = 20) -> f
     replacement, so the value is deterministic. The plug-in MI is biased upwards by about
     ``(bins-1)(levels-1)/(2N)`` and equal-width bins are sensitive to outliers.
     """
-    code_arr = as_matrix(codes, "codes")
+    code_arr = as_float64_matrix(codes, "codes")
     groups = encode_factors(factors)
     check_same_rows(codes=code_arr, factors=groups)
     if n_bins < 2:

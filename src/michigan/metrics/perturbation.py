@@ -8,7 +8,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from sklearn.metrics import r2_score
 
-from michigan.metrics._checks import as_matrix, check_choice, check_same_columns
+from michigan.metrics.checks import as_float64_matrix, check_choice, check_same_columns
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,8 +76,8 @@ def r2_mean(
     """
     check_choice(kind, "kind", ("scgen", "cpa"))
     check_choice(stat, "stat", ("mean", "var"))
-    real_arr = as_matrix(real, "real")
-    pred_arr = as_matrix(pred, "pred")
+    real_arr = as_float64_matrix(real, "real")
+    pred_arr = as_float64_matrix(pred, "pred")
     n_genes = check_same_columns(real=real_arr, pred=pred_arr)
     reduce = np.mean if stat == "mean" else np.var
     y, x = reduce(real_arr, axis=0), reduce(pred_arr, axis=0)
@@ -112,8 +112,8 @@ def _pair_mean(
 
 
 def _check_pair(x: ArrayLike, y: ArrayLike, *, min_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    x_arr = as_matrix(x, "x", min_rows=min_rows)
-    y_arr = as_matrix(y, "y", min_rows=min_rows)
+    x_arr = as_float64_matrix(x, "x", min_rows=min_rows)
+    y_arr = as_float64_matrix(y, "y", min_rows=min_rows)
     check_same_columns(x=x_arr, y=y_arr)
     return x_arr, y_arr
 

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from michigan.io import atomic_path
-from michigan.metrics._checks import as_matrix
+from michigan.metrics.checks import as_float64_matrix
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -145,7 +145,7 @@ def hide_unused(axes: np.ndarray, n_used: int) -> None:
 
 def check_xy(xy: ArrayLike, name: str) -> np.ndarray:
     """A ``[n, 2]`` float array of finite coordinates, or ``ValueError`` naming ``name``."""
-    coords = as_matrix(xy, name)
+    coords = as_float64_matrix(xy, name)
     if coords.shape[1] != 2:
         msg = f"{name} must be [cells, 2] coordinates, got shape {coords.shape}"
         raise ValueError(msg)

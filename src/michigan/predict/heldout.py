@@ -41,7 +41,7 @@ from michigan import keys
 from michigan.data.splits import condition_name
 from michigan.metrics import delta_h, evaluate_prediction, read_codes
 from michigan.predict.arithmetic import predict_codes
-from michigan.predict.tasks import prediction_tasks, vehicle_drugs
+from michigan.predict.tasks import obs_labels, prediction_tasks, vehicle_drugs
 from michigan.progress import Progress
 
 if TYPE_CHECKING:
@@ -140,13 +140,6 @@ def _dense_rows(x: ArrayLike, rows: np.ndarray) -> np.ndarray:
     return picked.astype(np.float64)
 
 
-def _obs_labels(adata: ad.AnnData, key: str) -> np.ndarray:
-    if key not in adata.obs.columns:
-        msg = f"adata.obs has no column {key!r}; columns: {list(adata.obs.columns)}"
-        raise KeyError(msg)
-    return adata.obs[key].astype(str).to_numpy()
-
-
 def predict_heldout(
     adata: ad.AnnData,
     *,
@@ -215,8 +208,8 @@ def predict_heldout(
     if not decoders:
         msg = "give at least one decoder"
         raise ValueError(msg)
-    cell_types = _obs_labels(adata, cell_type_key)
-    drugs = _obs_labels(adata, drug_key)
+    cell_types = obs_labels(adata, cell_type_key)
+    drugs = obs_labels(adata, drug_key)
     mean, logsigma, sample = read_codes(adata)
     for key, value in ((keys.CODE_LOGSIGMA, logsigma), (keys.CODE_SAMPLE, sample)):
         if value is None:

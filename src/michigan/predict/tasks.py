@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
     from pathlib import Path
 
+    import anndata as ad
     from numpy.typing import ArrayLike
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,14 @@ def usable_controls(cell_type: str, drug: str, treatments: Mapping[str, set[str]
         for other, seen in treatments.items()
         if other != cell_type and drug in seen and (seen & own) - {drug}
     )
+
+
+def obs_labels(adata: ad.AnnData, key: str) -> np.ndarray:
+    """``adata.obs[key]`` as strings, or ``KeyError`` naming the column and the columns there are."""
+    if key not in adata.obs.columns:
+        msg = f"adata.obs has no column {key!r}; columns: {list(adata.obs.columns)}"
+        raise KeyError(msg)
+    return adata.obs[key].astype(str).to_numpy()
 
 
 def vehicle_drugs(

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from michigan.metrics._checks import as_matrix
+from michigan.metrics.checks import as_float64_matrix
 from michigan.progress import Progress
 
 if TYPE_CHECKING:
@@ -530,7 +530,7 @@ def _gene_rows(
 
 def _as_codes(x: ArrayLike, name: str) -> np.ndarray:
     """A finite float32 ``[rows, columns]`` array, or ``ValueError`` naming ``name``."""
-    return as_matrix(x, name).astype(np.float32)
+    return as_float64_matrix(x, name).astype(np.float32)
 
 
 def _check_dims(dims: Sequence[int], width: int) -> None:

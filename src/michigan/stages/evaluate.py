@@ -47,24 +47,11 @@ def evaluate_disentanglement(
     args: argparse.Namespace, section: cfg.EvaluationConfig
 ) -> dict[str, float]:
     """Table 1's metrics of a representation model's codes."""
+    from michigan.api.evaluate import disentanglement_metrics
     from michigan.io import read_h5ad
-    from michigan.metrics import evaluate
-    from michigan.metrics.adata import read_codes, read_factors
 
-    adata = read_h5ad(args.codes)
-    metrics = evaluate.evaluate_disentanglement(
-        read_codes(adata),
-        read_factors(adata, factor_keys=args.factors),
-        seed=args.seed,
-        max_cells=section.mig_max_cells,
-        n_bins=section.n_bins,
-        factor_vae_batch_size=section.factor_vae_batch_size,
-        factor_vae_n_train=section.factor_vae_n_train,
-        factor_vae_n_eval=section.factor_vae_n_eval,
-        factor_vae_n_var=section.factor_vae_n_var,
-        factor_vae_prune=section.factor_vae_prune,
-        michigan_code_factor_vae=section.michigan_code_factor_vae,
-        float64=section.mig_float64,
+    metrics = disentanglement_metrics(
+        read_h5ad(args.codes), factor_keys=args.factors, seed=args.seed, settings=section
     )
     return _write(metrics, args.output)
 
@@ -193,16 +180,16 @@ def training_curve(args: argparse.Namespace, section: cfg.EvaluationConfig) -> d
     """Evaluate every snapshot like the final model and plot the metrics against the epoch."""
     import pandas as pd
 
+    from michigan.api.cells import conditioning_codes, read_codes_of, training_cells
     from michigan.io import atomic_path, read_h5ad
     from michigan.plots.curves import plot_training_curve
-    from michigan.stages.models import training_cells
     from michigan.train.curves import snapshot_cells
 
     real = training_cells(read_h5ad(args.real), args.train_split)
     codes = None
     if args.codes is not None:
-        obsm = read_h5ad(args.codes)[real.obs_names].obsm
-        codes = obsm[keys.CODE_MEAN if args.code_mode == "mean" else keys.CODE_SAMPLE]
+        cell_codes = read_codes_of(read_h5ad(args.codes), real.obs_names, source=args.codes)
+        codes = conditioning_codes(cell_codes, args.code_mode)
     labels = real.obs[args.labels].astype(str).to_numpy() if args.labels else None
     rows = []
     for epoch, cells in snapshot_cells(args.model_dir, real.X, seed=args.seed, codes=codes):

@@ -17,7 +17,6 @@ from michigan.stages import arg, stage
 if TYPE_CHECKING:
     import argparse
 
-    import anndata as ad
     import pandas as pd
 
     from michigan import config as cfg
@@ -42,15 +41,6 @@ def _codes_inputs(args: argparse.Namespace) -> dict[str, Path]:
     return {f"codes_{name}": Path(path) for name, path in args.codes}
 
 
-def _aligned(adata: ad.AnnData, obs_names: pd.Index, path: Path) -> ad.AnnData:
-    """``adata`` restricted to ``obs_names``, in that order, or ``KeyError`` naming the file."""
-    missing = obs_names.difference(adata.obs_names)
-    if len(missing):
-        msg = f"{path} lacks {len(missing)} of the embedded cells, e.g. {list(missing[:3])}"
-        raise KeyError(msg)
-    return adata[obs_names]
-
-
 @stage(
     "fit-umap",
     help="Fit the real cells' PCA and UMAP (the original's settings) and draw them coloured by metadata.",
@@ -70,8 +60,7 @@ def _aligned(adata: ad.AnnData, obs_names: pd.Index, path: Path) -> ad.AnnData:
 )
 def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
     """Write the embedding, the real cells' coordinates (``obsm[keys.UMAP]``) and the metadata figure."""
-    import anndata as ad
-
+    from michigan.api.cells import obsm_anndata
     from michigan.io import read_h5ad, write_h5ad
     from michigan.plots import default_color_columns, plot_umap_by_obs
     from michigan.plots.embedding import fit_umap_embedding, save_embedding
@@ -89,9 +78,7 @@ def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
         random_state=section.umap_random_state,
     )
     save_embedding(embedding, args.output)
-    cells = ad.AnnData(obs=adata.obs.copy())
-    cells.obsm[keys.UMAP] = embedding.coordinates
-    write_h5ad(cells, args.cells)
+    write_h5ad(obsm_anndata(adata, {keys.UMAP: embedding.coordinates}), args.cells)
     plot_umap_by_obs(
         embedding.coordinates,
         adata.obs,
@@ -118,12 +105,13 @@ def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
 )
 def plot_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
     """Paper Figs 2, S2, S3, S5 and S6: one row of panels per model."""
+    from michigan.api.cells import aligned
     from michigan.io import read_h5ad
     from michigan.plots import plot_umap_by_codes
 
     cells = read_h5ad(args.cells)
     codes = {
-        name: _aligned(read_h5ad(path), cells.obs_names, Path(path)).obsm[keys.CODE_MEAN]
+        name: aligned(read_h5ad(path), cells.obs_names, source=path).obsm[keys.CODE_MEAN]
         for name, path in args.codes
     }
     plot_umap_by_codes(
@@ -232,6 +220,7 @@ def plot_code_factors(args: argparse.Namespace, section: cfg.FiguresConfig) -> d
 )
 def traverse(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
     """Paper Figs 3 and S7–S9 (see :mod:`michigan.predict.traversal` for the choices made)."""
+    from michigan.api.cells import aligned
     from michigan.io import read_h5ad
     from michigan.plots import plot_traversal_embedding, plot_traversal_genes
     from michigan.plots.embedding import load_embedding
@@ -243,7 +232,7 @@ def traverse(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
     if len(embedding.coordinates) != adata.n_obs:
         msg = f"{args.embedding} embeds {len(embedding.coordinates)} cells, {args.input} has {adata.n_obs}"
         raise ValueError(msg)
-    codes = _aligned(read_h5ad(args.codes), adata.obs_names, args.codes).obsm
+    codes = aligned(read_h5ad(args.codes), adata.obs_names, source=args.codes).obsm
     rows = traversal.population_rows(
         adata.obs,
         section.traversal_population,

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from michigan import keys
 from michigan.stages import arg, stage
 
 if TYPE_CHECKING:
     import argparse
 
-    import anndata as ad
-
     from michigan import config as cfg
-
-logger = logging.getLogger(__name__)
 
 _INPUT = arg("--input", type=Path, required=True, help="preprocessed .h5ad (all cells)")
 _TRAIN_CELLS = arg(
@@ -36,21 +30,6 @@ _CHECKPOINTS = arg(
     type=Path,
     help="where the training checkpoint lives (default: inside --output); a rerun resumes from it",
 )
-
-
-def training_cells(adata: ad.AnnData, split: Path | None) -> ad.AnnData:
-    """The cells a model trains on: all, or the training cells of a held-out split."""
-    if split is None:
-        return adata
-    from michigan.data.splits import read_split
-
-    train = list(read_split(split).train)
-    missing = set(train) - set(adata.obs_names)
-    if missing:
-        msg = f"{len(missing)} training cells of {split} are not in the data, e.g. {sorted(missing)[:3]}"
-        raise ValueError(msg)
-    logger.info("training on %d of %d cells (split %s)", len(train), adata.n_obs, split)
-    return adata[train]
 
 
 def _inputs(args: argparse.Namespace, **extra: Path | None) -> dict[str, Path]:
@@ -77,22 +56,28 @@ def _inputs(args: argparse.Namespace, **extra: Path | None) -> dict[str, Path]:
 def train_representation(
     args: argparse.Namespace, section: cfg.RepresentationConfig
 ) -> dict[str, Any]:
-    """Fit the model with :func:`michigan.train.train_representation`."""
+    """Fit the model with the API (:mod:`michigan.api`) into the output directory."""
+    from michigan.api.cells import training_cells
+    from michigan.api.model import model_class
     from michigan.devices import check_gpus
     from michigan.io import read_h5ad
-    from michigan.train import train_representation as fit
 
     check_gpus(args.gpus)
     adata = training_cells(read_h5ad(args.input), args.train_split)
-    fit(
-        adata.X,
-        section,
-        model=args.model,
+    model = model_class(args.model).from_config(adata, section)
+    _train_into(model, args)
+    return {"n_cells": adata.n_obs, "n_genes": adata.n_vars, **_training_summary(args.output)}
+
+
+def _train_into(model: Any, args: argparse.Namespace) -> None:
+    """Train ``model`` into ``--output`` (checkpoints in ``--checkpoint-dir``) and record its genes."""
+    model.train(
         seed=args.seed,
-        out_dir=args.output,
+        progress=False,  # the training loop logs progress lines
+        model_dir=args.output,
         checkpoint_dir=args.checkpoint_dir,
     )
-    return {"n_cells": adata.n_obs, "n_genes": adata.n_vars, **_training_summary(args.output)}
+    model.save(args.output)
 
 
 def _training_summary(model_dir: Path) -> dict[str, Any]:
@@ -121,19 +106,14 @@ def _training_summary(model_dir: Path) -> dict[str, Any]:
 )
 def encode(args: argparse.Namespace, section: None) -> dict[str, Any]:
     """Write ``obsm`` codes (:data:`keys.CODE_MEAN`, ``CODE_LOGSIGMA``, ``CODE_SAMPLE``) of all cells."""
-    import anndata as ad
-
+    from michigan.api import Representation
+    from michigan.api.cells import codes_anndata
     from michigan.io import read_h5ad, write_h5ad
-    from michigan.train import load_representation
 
     adata = read_h5ad(args.input)
-    codes = load_representation(args.model_dir).encode(adata.X, seed=args.seed)
-    out = ad.AnnData(obs=adata.obs.copy())
-    out.obsm[keys.CODE_MEAN] = codes.mean
-    out.obsm[keys.CODE_LOGSIGMA] = codes.logsigma
-    out.obsm[keys.CODE_SAMPLE] = codes.sample
-    write_h5ad(out, args.output)
-    return {"n_cells": out.n_obs, "latent_dim": int(codes.mean.shape[1])}
+    codes = Representation.load(args.model_dir, adata).encode(adata, seed=args.seed)
+    write_h5ad(codes_anndata(adata, codes), args.output)
+    return {"n_cells": adata.n_obs, "latent_dim": int(codes.mean.shape[1])}
 
 
 @stage(
@@ -164,28 +144,21 @@ def encode(args: argparse.Namespace, section: None) -> dict[str, Any]:
     outputs=lambda a: {"model": a.output},
 )
 def train_generator(args: argparse.Namespace, section: cfg.GeneratorConfig) -> dict[str, Any]:
-    """Fit the generator with :func:`michigan.train.train_generator`."""
+    """Fit the generator with the API (:mod:`michigan.api`) on the cells and their codes file."""
+    from michigan.api.cells import read_codes_of, training_cells
+    from michigan.api.model import model_class
     from michigan.devices import check_gpus
     from michigan.io import read_h5ad
-    from michigan.train import train_generator as fit
 
     check_gpus(args.gpus)
     adata = training_cells(read_h5ad(args.input), args.train_split)
-    mean = logsigma = None
+    codes = None
     if args.codes is not None:
-        codes = read_h5ad(args.codes)[adata.obs_names]
-        mean, logsigma = codes.obsm[keys.CODE_MEAN], codes.obsm[keys.CODE_LOGSIGMA]
-    fit(
-        adata.X,
-        section,
-        model=args.model,
-        seed=args.seed,
-        out_dir=args.output,
-        codes=args.code_mode,
-        code_mean=mean,
-        code_logsigma=logsigma,
-        checkpoint_dir=args.checkpoint_dir,
+        codes = read_codes_of(read_h5ad(args.codes), adata.obs_names, source=args.codes)
+    model = model_class(args.model).from_config(
+        adata, section, codes=args.code_mode, cell_codes=codes
     )
+    _train_into(model, args)
     return {"n_cells": adata.n_obs, "code_mode": args.code_mode, **_training_summary(args.output)}
 
 
@@ -210,38 +183,27 @@ def train_generator(args: argparse.Namespace, section: cfg.GeneratorConfig) -> d
     outputs=lambda a: {"generated": a.output},
 )
 def generate(args: argparse.Namespace, section: None) -> dict[str, Any]:
-    """Write generated cells with the real cells' ``obs`` and the generator's input code in ``obsm``.
+    """Write generated cells (the layout of :mod:`michigan.api.cells`) with the API.
 
     A conditional generator is fed the codes of the training cells (means or samples, as it was
     trained) and fresh noise; an unconditional one draws its code and noise; a representation model
     reconstructs the cells and adds its observation noise (the original code's VAE "generation").
     """
-    import anndata as ad
-
-    from michigan.io import read_h5ad, read_json, write_h5ad
-    from michigan.train import load_generator, load_representation
+    from michigan.api import Generator, Model
+    from michigan.api.cells import conditioning_codes, read_codes_of, training_cells
+    from michigan.io import read_h5ad, write_h5ad
 
     adata = training_cells(read_h5ad(args.input), args.train_split)
-    kind = read_json(args.model_dir / "model.json")["kind"]
-    if kind == "representation":
-        x = load_representation(args.model_dir).reconstruct(adata.X, seed=args.seed)
-        out = ad.AnnData(x, obs=adata.obs.copy(), var=adata.var[[]].copy())
+    model = Model.load(args.model_dir, adata)
+    if not isinstance(model, Generator):
+        out = model.generate(adata, seed=args.seed)
+    elif model.conditional:
+        if args.codes is None or args.code_mode is None:
+            msg = f"{model.model} is conditional: give --codes and --code-mode"
+            raise ValueError(msg)
+        codes = read_codes_of(read_h5ad(args.codes), adata.obs_names, source=args.codes)
+        out = model.generate(adata, seed=args.seed, codes=conditioning_codes(codes, args.code_mode))
     else:
-        generator = load_generator(args.model_dir)
-        codes = None
-        if generator.conditional:
-            if args.codes is None or args.code_mode is None:
-                msg = f"{generator.model} is conditional: give --codes and --code-mode"
-                raise ValueError(msg)
-            obsm = read_h5ad(args.codes)[adata.obs_names].obsm
-            codes = obsm[keys.CODE_MEAN if args.code_mode == "mean" else keys.CODE_SAMPLE]
-        generated = generator.generate(seed=args.seed, codes=codes, n_cells=adata.n_obs)
-        # a conditional cell is the counterpart of the real cell whose code it got; an
-        # unconditional one is not, so it gets no real cell's metadata
-        obs = adata.obs.copy() if generator.conditional else None
-        out = ad.AnnData(generated.x, obs=obs, var=adata.var[[]].copy())
-        if obs is None:
-            out.obs_names = [f"generated{i}" for i in range(out.n_obs)]
-        out.obsm[keys.GENERATOR_CODE] = generated.code
+        out = model.generate(adata, seed=args.seed)
     write_h5ad(out, args.output)
-    return {"n_cells": out.n_obs, "n_genes": out.n_vars, "source": kind}
+    return {"n_cells": out.n_obs, "n_genes": out.n_vars, "source": model.section}

@@ -107,28 +107,23 @@ def split_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> di
 )
 def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> dict[str, Any]:
     """Run :func:`michigan.predict.heldout.predict_heldout` and summarise it."""
+    from michigan.api import Generator, Representation
+    from michigan.api.cells import CODE_KEYS, read_codes_of
     from michigan.data.splits import read_split
     from michigan.io import read_h5ad, write_json
     from michigan.predict.heldout import PredictionSettings
     from michigan.predict.heldout import predict_heldout as predict
     from michigan.predict.summary import summarize_predictions
-    from michigan.train import load_generator, load_representation
 
     adata = read_h5ad(args.input)
-    codes = read_h5ad(args.codes)
-    missing = adata.obs_names.difference(codes.obs_names)
-    if len(missing):
-        msg = f"{args.codes} lacks {len(missing)} cells of {args.input}, e.g. {list(missing[:3])}"
-        raise ValueError(msg)
-    codes = codes[adata.obs_names]
-    for key in (keys.CODE_MEAN, keys.CODE_LOGSIGMA, keys.CODE_SAMPLE):
-        adata.obsm[key] = codes.obsm[key]
-    representation = load_representation(args.representation)
-    generator = load_generator(args.generator)
-    trained_on = generator.info.get("codes")
-    if not generator.conditional or trained_on != args.code_mode:
+    codes = read_codes_of(read_h5ad(args.codes), adata.obs_names, source=args.codes)
+    for key, values in zip(CODE_KEYS, codes, strict=True):
+        adata.obsm[key] = values
+    representation = Representation.load(args.representation, adata)
+    generator = Generator.load(args.generator, adata)
+    if not generator.conditional or generator.codes != args.code_mode:
         msg = (
-            f"{args.generator} holds a {generator.model} trained on {trained_on!r} codes; "
+            f"{args.generator} holds a {generator.model} trained on {generator.codes!r} codes; "
             f"expected a conditional generator trained on {args.code_mode!r} codes"
         )
         raise ValueError(msg)
@@ -136,10 +131,7 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
     interacting = adata.uns.get(keys.INTERACTING_CONDITIONS)
     result = predict(
         adata,
-        decoders={
-            representation.model: lambda z, seed: representation.decode(z, seed=seed),
-            generator.model: lambda z, seed: generator.generate(seed=seed, codes=z).x,
-        },
+        decoders={representation.model: representation.decode, generator.model: generator.decode},
         train_cells=split.train,
         held_out=split.pairs,
         code_mode=args.code_mode,
@@ -248,13 +240,13 @@ def _run_inputs(args: argparse.Namespace) -> dict[str, Path]:
     outputs=lambda a: {"figure": a.output},
 )
 def plot_prediction(args: argparse.Namespace, section: None) -> dict[str, Any]:
-    """Draw one figure of :mod:`michigan.predict.figures` from the runs' result files."""
-    from michigan.predict import figures
+    """Draw one figure of :mod:`michigan.plots.prediction` from the runs' result files."""
+    from michigan.plots import prediction
 
     draw = {
-        "rf_error": figures.plot_rf_error_scatter,
-        "delta_h": figures.plot_delta_h,
-        "lowdh": figures.plot_lowdh,
+        "rf_error": prediction.plot_rf_error_scatter,
+        "delta_h": prediction.plot_delta_h,
+        "lowdh": prediction.plot_lowdh,
     }[args.figure]
     tables, summaries = _runs(args)
     draw(tables, summaries, args.output)

@@ -113,7 +113,7 @@ def read_history(model_dir: str | Path) -> dict[str, np.ndarray]:
     return {name: np.asarray(values) for name, values in table.items()}
 
 
-def as_matrix(
+def as_float32_matrix(
     x: Any, *, name: str, rows: int | None = None, columns: int | None = None
 ) -> np.ndarray:
     """Check and convert ``x`` to a finite float32 ``[rows, columns]`` NumPy array (sparse densified).

@@ -17,7 +17,7 @@ from michigan.train import (
     train_generator,
     train_representation,
 )
-from michigan.train.artifacts import as_matrix, split_cells
+from michigan.train.artifacts import as_float32_matrix, split_cells
 
 GEN = {"generator_hidden": [4], "critic_hidden": [4, 2], "batch_size": 4, "epochs": 1}
 
@@ -97,14 +97,14 @@ def test_train_representation_rejects_bad_input(x, tmp_path):
         train_representation(x, small, model="vae", seed=0, out_dir=tmp_path)
 
 
-def test_as_matrix_checks():
+def test_as_float32_matrix_checks():
     with pytest.raises(ValueError, match="NaN"):
-        as_matrix(np.array([[1.0, np.nan]]), name="x")
+        as_float32_matrix(np.array([[1.0, np.nan]]), name="x")
     with pytest.raises(ValueError, match="2-d"):
-        as_matrix(np.ones(3), name="x")
+        as_float32_matrix(np.ones(3), name="x")
     with pytest.raises(ValueError, match="must have 4 columns"):
-        as_matrix(np.ones((2, 3)), name="codes", columns=4)
-    assert as_matrix(np.ones((2, 3), np.float64), name="x").dtype == np.float32
+        as_float32_matrix(np.ones((2, 3)), name="codes", columns=4)
+    assert as_float32_matrix(np.ones((2, 3), np.float64), name="x").dtype == np.float32
 
 
 def test_split_cells_is_seeded_and_disjoint():

@@ -1,8 +1,9 @@
 """Figures of the held-out prediction experiment (paper Fig. 4a-c), drawn from result files only.
 
 Each function reads prediction tables (TSV) and summaries (JSON) written by the ``predict-heldout``
-stage, one per code mode, and writes one figure with a panel per code mode. Nothing is computed
-beyond pairing the two decoders of each prediction.
+stage, one per code mode, and writes one figure with a panel per code mode (atomically, with the
+shared helpers of :mod:`michigan.plots._figure`). Nothing is computed beyond pairing the two decoders
+of each prediction.
 """
 
 from __future__ import annotations
@@ -10,15 +11,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
-
-mpl.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from michigan.io import read_json
+from michigan.plots._figure import panel_grid, save_figure
 from michigan.predict.summary import decoder_column, paired_predictions
 from michigan.predict.tasks import read_prediction_table
 
@@ -27,10 +24,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
 _PANEL_INCHES = 4.2
+#: resolution of the figures
+DPI = 150
 _TRUTH_STYLE = {
     "interacting": ("tab:red", "interacting combination"),
     "control interacting": ("tab:orange", "interacting control"),
@@ -55,17 +55,13 @@ def _paired_runs(
     return runs
 
 
-def _panels(n: int) -> tuple[plt.Figure, np.ndarray]:
-    figure, axes = plt.subplots(
-        1, n, figsize=(_PANEL_INCHES * n, _PANEL_INCHES), squeeze=False, constrained_layout=True
-    )
+def _panels(n: int) -> tuple[Figure, np.ndarray]:
+    figure, axes = panel_grid(1, n, panel_size=(_PANEL_INCHES, _PANEL_INCHES))
     return figure, axes[0]
 
 
-def _save(figure: plt.Figure, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(output, dpi=150)
-    plt.close(figure)
+def _save(figure: Figure, output: Path) -> None:
+    save_figure(figure, output, dpi=DPI)
     logger.info("wrote %s", output)
 
 

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 
-def as_matrix(x: ArrayLike, name: str, *, min_rows: int = 1) -> np.ndarray:
+def as_float64_matrix(x: ArrayLike, name: str, *, min_rows: int = 1) -> np.ndarray:
     """Return ``x`` as a finite float64 matrix ``[rows, columns]`` or raise a ``ValueError``."""
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim == 1:
