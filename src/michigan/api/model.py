@@ -23,7 +23,7 @@ from michigan.train import model_entry
 from michigan.train.artifacts import MODEL_FILE, read_history
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
     import anndata as ad
 
@@ -69,8 +69,11 @@ def section_config(section: str, given: Mapping[str, Any]) -> Any:
 
 @contextlib.contextmanager
 def progress_bar(name: str, epochs: int, *, show: bool) -> Iterator[ProgressHook | None]:
-    """A ``tqdm.auto`` bar over epochs; yields the training loop's ``on_progress`` hook (``None`` when
-    not shown). The bar says when the epoch is compiling, and its rate excludes compilation."""
+    """A ``tqdm.auto`` bar over epochs; yields the training loop's ``on_progress`` hook.
+
+    The hook is ``None`` when no bar is shown. The bar says when the epoch is compiling, and its
+    rate excludes compilation.
+    """
     if not show:
         yield None
         return
