@@ -24,7 +24,7 @@ import numpy as np
 
 from michigan.config import GeneratorConfig, as_dict, from_mapping
 from michigan.models.layers import BlockOptions
-from michigan.train.artifacts import as_matrix, digest, read_model_dir, split_cells
+from michigan.train.artifacts import as_float32_matrix, digest, read_model_dir, split_cells
 from michigan.train.gan import CONDITIONING, GAN_KINDS, GANData, GANTask
 from michigan.train.loop import ProgressHook
 from michigan.train.run import config_fingerprint, fit_and_save, map_in_batches
@@ -98,13 +98,15 @@ def _check_codes(
     if code_mean is None:
         msg = f"{model} needs code_mean [cells, K]"
         raise ValueError(msg)
-    loc = as_matrix(code_mean, name="code_mean", rows=n_cells)
+    loc = as_float32_matrix(code_mean, name="code_mean", rows=n_cells)
     if codes == "mean":
         return loc, None
     if code_logsigma is None:
         msg = f"{model} with codes='sampled' needs code_logsigma [cells, K]"
         raise ValueError(msg)
-    logsigma = as_matrix(code_logsigma, name="code_logsigma", rows=n_cells, columns=loc.shape[1])
+    logsigma = as_float32_matrix(
+        code_logsigma, name="code_logsigma", rows=n_cells, columns=loc.shape[1]
+    )
     return loc, np.exp(logsigma)
 
 
@@ -162,7 +164,7 @@ def train_generator(
     if model not in GENERATOR_MODELS:
         msg = f"generator model must be one of {GENERATOR_MODELS}, got {model!r}"
         raise ValueError(msg)
-    matrix = as_matrix(x, name="expression matrix x")
+    matrix = as_float32_matrix(x, name="expression matrix x")
     n_cells, n_genes = matrix.shape
     loc, scale = _check_codes(model, codes, code_mean, code_logsigma, n_cells)
     condition_dim = 0 if loc is None else loc.shape[1]
@@ -283,7 +285,7 @@ class TrainedGenerator:
                 raise ValueError(msg)
             code = rng.standard_normal((n_cells, self.code_dim)).astype(np.float32)
         else:
-            code = as_matrix(codes, name="codes", rows=n_cells, columns=self.code_dim)
+            code = as_float32_matrix(codes, name="codes", rows=n_cells, columns=self.code_dim)
         noise = rng.standard_normal((code.shape[0], self.noise_dim)).astype(np.float32)
         inputs = np.concatenate([code, noise], axis=1)
         x = map_in_batches(

@@ -23,7 +23,7 @@ from michigan.config import RepresentationConfig, as_dict, from_mapping
 from michigan.models.layers import BlockOptions
 from michigan.models.ppca import PPCAFit, fit_ppca, ppca_decode, ppca_posterior
 from michigan.train.artifacts import (
-    as_matrix,
+    as_float32_matrix,
     digest,
     read_model_dir,
     split_cells,
@@ -130,7 +130,7 @@ def train_representation(
     if model not in REPRESENTATION_MODELS:
         msg = f"representation model must be one of {REPRESENTATION_MODELS}, got {model!r}"
         raise ValueError(msg)
-    matrix = as_matrix(x, name="expression matrix x")
+    matrix = as_float32_matrix(x, name="expression matrix x")
     n_cells, n_genes = matrix.shape
     info = {
         "model": model,
@@ -195,7 +195,7 @@ class TrainedRepresentation:
 
     def posterior(self, x: Any) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation ``[cells, K]`` of ``x`` ``[cells, G]`` (inference mode)."""
-        matrix = as_matrix(x, name="expression matrix x", columns=self.n_genes)
+        matrix = as_float32_matrix(x, name="expression matrix x", columns=self.n_genes)
         if self.model == "ppca":
             mean, std = ppca_posterior(self.variables, matrix, posterior=self.config.ppca_posterior)
             return mean.astype(np.float32), std.astype(np.float32)
@@ -223,7 +223,7 @@ class TrainedRepresentation:
         model's observation noise is added: unit Gaussian noise per gene for the VAE (the original
         code's generated data, spec §2.1), the PPCA noise of :mod:`michigan.models.ppca`.
         """
-        codes = as_matrix(z, name="codes z", columns=self.latent_dim)
+        codes = as_float32_matrix(z, name="codes z", columns=self.latent_dim)
         rng = None if seed is None else np.random.default_rng(seed)
         if self.model == "ppca":
             out = ppca_decode(self.variables, codes, posterior=self.config.ppca_posterior, rng=rng)
