@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 _OUTPUT = arg("--output", type=Path, required=True, help="metrics .json to write")
 _FACTORS = arg(
-    "--factors", nargs="+", required=True, help="obs columns of the ground-truth (discrete) factors"
+    "--factors",
+    nargs="+",
+    required=True,
+    help="obs columns of the ground-truth factors (continuous ones are cut into quantile bins)",
 )
 
 
@@ -54,7 +57,7 @@ def evaluate_disentanglement(
     adata = read_h5ad(args.codes)
     metrics = evaluate.evaluate_disentanglement(
         read_codes(adata),
-        read_factors(adata, factor_keys=args.factors),
+        read_factors(adata, factor_keys=args.factors, source=str(args.codes)),
         seed=args.seed,
         max_cells=section.mig_max_cells,
         n_bins=section.n_bins,
@@ -96,7 +99,7 @@ def evaluate_generator_disentanglement(
         fake.obsm[keys.GENERATOR_CODE],
         fake.X,
         real.X,
-        read_factors(real, factor_keys=args.factors),
+        read_factors(real, factor_keys=args.factors, source=str(args.real)),
         k=section.knn_k,
         n_pcs=min(section.n_pcs, real.n_vars),
         seed=args.seed,

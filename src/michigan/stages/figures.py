@@ -160,7 +160,7 @@ def plot_code_factors(args: argparse.Namespace, section: cfg.FiguresConfig) -> d
     for name, path in args.codes:
         adata = read_h5ad(path)
         codes = read_codes(adata)
-        factors = read_factors(adata, factor_keys=args.factors)
+        factors = read_factors(adata, factor_keys=args.factors, source=str(path))
         if codes.logsigma is None or codes.sample is None:
             msg = f"{path} lacks posterior log std or samples, needed for the mutual information"
             raise KeyError(msg)
