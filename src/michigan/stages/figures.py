@@ -57,7 +57,7 @@ def _aligned(adata: ad.AnnData, obs_names: pd.Index, path: Path) -> ad.AnnData:
     section="figures",
     arguments=(
         arg("--input", type=Path, required=True, help="preprocessed .h5ad (all cells)"),
-        arg("--output", type=Path, required=True, help="fitted PCA + UMAP (pickle) to write"),
+        arg("--output", type=Path, required=True, help="fitted PCA, UMAP coordinates and settings (.npz, no pickle) to write"),
         arg(
             "--cells", type=Path, required=True, help="real cells' obs + obsm X_umap .h5ad to write"
         ),
@@ -100,7 +100,7 @@ def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
         title=f"{args.label}: real cells",
         dpi=section.dpi,
     )
-    return {"n_cells": adata.n_obs, "n_pcs": int(embedding.pca.n_components_), "colors": columns}
+    return {"n_cells": adata.n_obs, "n_pcs": embedding.n_pcs, "colors": columns}
 
 
 @stage(
@@ -192,7 +192,7 @@ def plot_code_factors(args: argparse.Namespace, section: cfg.FiguresConfig) -> d
     seeded=True,
     arguments=(
         arg("--input", type=Path, required=True, help="preprocessed .h5ad (the embedded cells)"),
-        arg("--embedding", type=Path, required=True, help="fitted PCA + UMAP (fit-umap --output)"),
+        arg("--embedding", type=Path, required=True, help="fitted PCA + UMAP (.npz of fit-umap --output)"),
         arg("--codes", type=Path, required=True, help="codes .h5ad of the representation model"),
         arg("--representation", type=Path, required=True, help="its model directory (decoder)"),
         arg(
@@ -243,6 +243,7 @@ def traverse(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
     if len(embedding.coordinates) != adata.n_obs:
         msg = f"{args.embedding} embeds {len(embedding.coordinates)} cells, {args.input} has {adata.n_obs}"
         raise ValueError(msg)
+    embedding = embedding.with_umap(adata.X, source=str(args.embedding))
     codes = _aligned(read_h5ad(args.codes), adata.obs_names, args.codes).obsm
     rows = traversal.population_rows(
         adata.obs,
