@@ -57,7 +57,12 @@ def _aligned(adata: ad.AnnData, obs_names: pd.Index, path: Path) -> ad.AnnData:
     section="figures",
     arguments=(
         arg("--input", type=Path, required=True, help="preprocessed .h5ad (all cells)"),
-        arg("--output", type=Path, required=True, help="fitted PCA, UMAP coordinates and settings (.npz, no pickle) to write"),
+        arg(
+            "--output",
+            type=Path,
+            required=True,
+            help="fitted PCA, UMAP coordinates and settings (.npz, no pickle) to write",
+        ),
         arg(
             "--cells", type=Path, required=True, help="real cells' obs + obsm X_umap .h5ad to write"
         ),
@@ -143,7 +148,12 @@ def plot_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str
     seeded=True,
     arguments=(
         _CODES,
-        arg("--factors", nargs="+", required=True, help="obs columns of the discrete factors"),
+        arg(
+            "--factors",
+            nargs="+",
+            required=True,
+            help="obs columns of the factors (continuous ones in quantile bins)",
+        ),
         _IMAGE,
         _LABEL,
     ),
@@ -192,7 +202,12 @@ def plot_code_factors(args: argparse.Namespace, section: cfg.FiguresConfig) -> d
     seeded=True,
     arguments=(
         arg("--input", type=Path, required=True, help="preprocessed .h5ad (the embedded cells)"),
-        arg("--embedding", type=Path, required=True, help="fitted PCA + UMAP (.npz of fit-umap --output)"),
+        arg(
+            "--embedding",
+            type=Path,
+            required=True,
+            help="fitted PCA + UMAP (.npz of fit-umap --output)",
+        ),
         arg("--codes", type=Path, required=True, help="codes .h5ad of the representation model"),
         arg("--representation", type=Path, required=True, help="its model directory (decoder)"),
         arg(
