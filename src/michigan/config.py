@@ -297,6 +297,8 @@ def as_dict(section: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return _plain(dataclasses.asdict(value))
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -433,6 +435,7 @@ class H5adDataset:
     cell_type_key: str | None
     drug_key: str | None
     min_cells_per_group: int
+    normalised: bool
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,6 +31,7 @@ CODE_SAMPLE = "X_code_sample"  # one posterior sample per cell
 # uns
 RUN_INFO = "michigan_run"
 PREPROCESSING = "michigan_preprocessing"  # parameters and counts of the shared recipe
+NORMALISED = "michigan_normalised"  # True: X holds log-normalised values, not counts (user data)
 
 # uns: simulations
 SPLAT_PARAMS = "splat_params"  # SplatParams.to_dict() of a Splat simulation (snake_case names)

@@ -406,7 +406,7 @@ def traversal_inputs(wildcards):
     conditional, unconditional = traversal_generators()
     return {
         "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
-        "embedding": f"results/{wildcards.dataset}/umap/embedding.pkl",
+        "embedding": f"results/{wildcards.dataset}/umap/embedding.npz",
         "codes": f"{run}/{representation}/codes.h5ad",
         "representation": f"{run}/{representation}/model",
         "conditional": [f"{run}/{model}/model" for model in conditional],

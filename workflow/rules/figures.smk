@@ -1,5 +1,5 @@
 # The paper's figures and the latent traversals. See docs/figures.md.
-# Layout: results/<dataset>/umap/{embedding.pkl,cells.h5ad}   (the real cells' PCA + UMAP, once per dataset)
+# Layout: results/<dataset>/umap/{embedding.npz,cells.h5ad}   (the real cells' PCA + UMAP, once per dataset)
 #         results/<dataset>/figures/umap_factors.png
 #         results/<dataset>/<trainset>/seed<seed>/figures/{umap_codes,code_factor_bars,
 #             traversal_umap,traversal_genes}.png
@@ -14,7 +14,7 @@ rule umap:
     input:
         "results/{dataset}/preprocessed.h5ad",
     output:
-        embedding=f"{UMAP_DIR}/embedding.pkl",
+        embedding=f"{UMAP_DIR}/embedding.npz",
         record=f"{UMAP_DIR}/embedding.run.json",
         cells=f"{UMAP_DIR}/cells.h5ad",
         figure=report(

@@ -42,10 +42,12 @@ def disentanglement_metrics(
     mean_key: str = keys.CODE_MEAN,
     logsigma_key: str | None = keys.CODE_LOGSIGMA,
     sample_key: str | None = keys.CODE_SAMPLE,
+    source: str = "adata",
 ) -> dict[str, MetricEntry]:
     """:func:`michigan.metrics.evaluate_disentanglement` of the codes in ``adata.obsm``.
 
     The Gaussian MIG needs ``logsigma_key`` and ``sample_key``; without them it is left out.
+    ``source`` names ``adata`` in error messages (e.g. its file).
     """
     codes = read_codes(
         adata,
@@ -55,7 +57,7 @@ def disentanglement_metrics(
     )
     return evaluate.evaluate_disentanglement(
         codes,
-        read_factors(adata, factor_keys=factor_keys),
+        read_factors(adata, factor_keys=factor_keys, source=source),
         seed=seed,
         max_cells=settings.mig_max_cells,
         n_bins=settings.n_bins,

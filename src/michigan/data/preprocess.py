@@ -16,6 +16,11 @@ Steps, in order (scanpy 1.11 functions):
 7. Keep the highly variable genes only.
 8. Optional ``scale(max_value)``: per gene, (x − mean) / std, clipped at ``max_value``.
 
+Input checks first (:mod:`michigan.data.checks`): unique cell and gene names, and ``X`` holding
+raw counts (finite, non-negative whole numbers). A user's dataset imported with ``normalised: true``
+holds log-normalised values instead (``uns[keys.NORMALISED]``); steps 3-5 are then skipped, so
+nothing is normalised or log-transformed twice.
+
 Genes are chosen on the whole dataset; a subset such as the Tabula Muris heart is taken as rows of
 the result (:func:`subset_cells`), so it keeps the whole dataset's genes (the authors' heart matrix
 is 4,221 × 4,062, the same 4,062 genes as the whole data).
@@ -39,6 +44,7 @@ import scanpy as sc
 import scipy.sparse as sp
 
 from michigan import keys
+from michigan.data.checks import check_counts, check_unique_names
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -105,44 +111,22 @@ class PreprocessParams:
             raise ValueError(msg)
 
 
-def check_counts(matrix: np.ndarray | sp.spmatrix, *, where: str) -> None:
-    """Raise if ``matrix`` cannot be counts: NaN or infinite values, or negative values.
-
-    Parameters
-    ----------
-    matrix
-        ``[cells, genes]`` dense or sparse matrix.
-    where
-        What the matrix is (file and slot), for the message.
-
-    Raises
-    ------
-    ValueError
-        Naming ``where``, the problem and how many entries have it.
-    """
-    values = matrix.data if sp.issparse(matrix) else np.asarray(matrix)
-    n_bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
-    if n_bad:
-        msg = f"{where} holds {n_bad} NaN or infinite values; counts must be finite"
-        raise ValueError(msg)
-    n_negative = int(np.count_nonzero(values < 0))
-    if n_negative:
-        msg = (
-            f"{where} holds {n_negative} negative values (minimum {values.min()}); "
-            "counts must be non-negative"
-        )
-        raise ValueError(msg)
-
-
-def preprocess(adata: ad.AnnData, *, params: PreprocessParams | None = None) -> ad.AnnData:
+def preprocess(
+    adata: ad.AnnData, *, params: PreprocessParams | None = None, source: str = "adata"
+) -> ad.AnnData:
     """Run the shared recipe on raw counts and return a new AnnData (``adata`` is not modified).
 
     Parameters
     ----------
     adata
-        ``[cells, genes]`` raw counts in ``X`` (dense or sparse, non-negative, finite).
+        ``[cells, genes]`` raw counts in ``X`` (dense or sparse, non-negative whole numbers), or
+        log-normalised values when ``uns[keys.NORMALISED]`` is true (a user's dataset imported
+        with ``normalised: true``): then steps 3-5 (counts layer, normalisation, log1p) are
+        skipped.
     params
         Recipe parameters (default :class:`PreprocessParams()`).
+    source
+        The file ``adata`` was read from, for the messages.
 
     Returns
     -------
@@ -150,21 +134,27 @@ def preprocess(adata: ad.AnnData, *, params: PreprocessParams | None = None) -> 
         ``[kept_cells, highly_variable_genes]``. Slots written:
 
         - ``X``: log-normalised values, standardised if ``params.scale`` (then dense float32).
-        - ``layers["counts"]``: the raw counts of the kept cells and genes.
+        - ``layers["counts"]``: the raw counts of the kept cells and genes (not for normalised
+          input, which has none).
         - ``obs["n_genes"]``: detected genes per cell (``filter_cells``).
         - ``var["n_cells"]``: cells per gene (``filter_genes``); ``var["highly_variable"]``,
           ``"means"``, ``"dispersions"``, ``"dispersions_norm"`` (``highly_variable_genes``);
           ``var["mean"]``, ``"std"`` (``scale``, to undo it).
         - ``uns["log1p"]``, ``uns["hvg"]`` (scanpy) and ``uns["michigan_preprocessing"]``:
-          the parameters, the scanpy version and the cell and gene counts after each step.
+          the parameters, the scanpy version, whether the input was normalised and the cell and
+          gene counts after each step.
 
     Raises
     ------
     ValueError
-        If ``X`` is not counts, or a step leaves no cell or no gene.
+        If cell or gene names repeat, ``X`` is not counts (or not log-normalised values when so
+        declared), a step leaves no cell or no gene, or ``n_top_genes`` exceeds the genes left.
     """
     params = params or PreprocessParams()
-    check_counts(adata.X, where="adata.X")
+    normalised = bool(adata.uns.get(keys.NORMALISED, False))
+    check_unique_names(adata.obs_names, what="cell", where=source)
+    check_unique_names(adata.var_names, what="gene", where=source)
+    check_counts(adata.X, where=f"{source} X", normalised=normalised)
     out = adata.copy()
     steps: dict[str, list[int]] = {"input": list(out.shape)}
     sc.pp.filter_cells(out, min_genes=params.min_genes)
@@ -173,9 +163,16 @@ def preprocess(adata: ad.AnnData, *, params: PreprocessParams | None = None) -> 
     sc.pp.filter_genes(out, min_cells=params.min_cells)
     _require_nonempty(out, "filter_genes", params)
     steps["filter_genes"] = list(out.shape)
-    out.layers[keys.COUNTS_LAYER] = out.X.copy()
-    sc.pp.normalize_total(out, target_sum=params.target_sum)
-    sc.pp.log1p(out)
+    if params.n_top_genes is not None and params.n_top_genes > out.n_vars:
+        msg = (
+            f"n_top_genes={params.n_top_genes} asks for more genes than the {out.n_vars} left "
+            f"after filter_genes ({adata.n_vars} in {source}); lower preprocess.n_top_genes"
+        )
+        raise ValueError(msg)
+    if not normalised:
+        out.layers[keys.COUNTS_LAYER] = out.X.copy()
+        sc.pp.normalize_total(out, target_sum=params.target_sum)
+        sc.pp.log1p(out)
     sc.pp.highly_variable_genes(
         out,
         flavor="seurat",
@@ -195,6 +192,7 @@ def preprocess(adata: ad.AnnData, *, params: PreprocessParams | None = None) -> 
     out.uns[keys.PREPROCESSING] = {
         "params": {k: v for k, v in asdict(params).items() if v is not None},
         "scanpy_version": version("scanpy"),
+        "normalised_input": normalised,
         "shape_after": steps,
     }
     logger.info(

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from michigan import keys
+from michigan.data.checks import check_unique_names
+from michigan.messages import examples, quote
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -62,6 +64,7 @@ def held_out_split(
     pairs: Sequence[Sequence[str]] = PAPER_HELD_OUT,
     cell_type_key: str = keys.CELL_TYPE,
     drug_key: str = keys.DRUG,
+    source: str = "adata",
 ) -> HeldOutSplit:
     """Split the cells of ``adata`` into training cells and held-out (cell type, drug) pairs.
 
@@ -73,6 +76,8 @@ def held_out_split(
         ``[(cell_type, drug), ...]`` to hold out; default :data:`PAPER_HELD_OUT`.
     cell_type_key, drug_key
         obs columns of the cell type and the drug.
+    source
+        The file ``adata`` was read from, for the messages.
 
     Returns
     -------
@@ -84,14 +89,19 @@ def held_out_split(
     KeyError
         If ``cell_type_key`` or ``drug_key`` is not an obs column.
     ValueError
-        If ``pairs`` is empty, repeats a pair or holds something other than two labels; if a pair
-        has no cell; or if a held-out cell type or drug has no training cell left (latent
-        arithmetic needs both in the training data).
+        If cell names repeat (a cell could then be both trained on and held out); if ``pairs``
+        is empty, repeats a pair or holds something other than two labels; if a pair has no
+        cell; or if a held-out cell type or drug has no training cell left (latent arithmetic
+        needs both in the training data).
     """
     obs = adata.obs
+    check_unique_names(obs.index, what="cell", where=source)
     for key in (cell_type_key, drug_key):
         if key not in obs.columns:
-            msg = f"obs has no column {key!r} to split on; columns: {list(obs.columns)}"
+            msg = (
+                f"{source} obs has no column {quote(key)} to split on; "
+                f"columns: {examples(obs.columns, limit=20)}"
+            )
             raise KeyError(msg)
     wanted = _validate_pairs(pairs)
     cell_types = obs[cell_type_key].astype(str).to_numpy()
@@ -130,7 +140,7 @@ def _validate_pairs(pairs: Sequence[Sequence[str]]) -> tuple[tuple[str, str], ..
     checked: list[tuple[str, str]] = []
     for pair in pairs:
         if isinstance(pair, str) or len(pair) != 2:
-            msg = f"held-out pair {pair!r} must be [cell_type, drug]"
+            msg = f"held-out pair {quote(pair)} must be [cell_type, drug]"
             raise ValueError(msg)
         item = (str(pair[0]), str(pair[1]))
         if item in checked:
@@ -150,10 +160,11 @@ def _absent_pair_message(
 ) -> str:
     """Say which half of an absent pair is missing."""
     if cell_type not in set(cell_types):
-        return f"held-out cell type {cell_type!r} is not in obs[{cell_type_key!r}]: {sorted(set(cell_types))}"
+        present = examples(sorted(set(cell_types)), limit=20)
+        return f"held-out cell type {quote(cell_type)} is not in obs[{quote(cell_type_key)}]: {present}"
     if drug not in set(drugs):
-        return f"held-out drug {drug!r} is not in obs[{drug_key!r}]: {sorted(set(drugs))}"
-    return f"no cell of type {cell_type!r} received drug {drug!r}; the pair cannot be held out"
+        return f"held-out drug {quote(drug)} is not in obs[{quote(drug_key)}]: {examples(sorted(set(drugs)), limit=20)}"
+    return f"no cell of type {quote(cell_type)} received drug {quote(drug)}; the pair cannot be held out"
 
 
 def write_split(split: HeldOutSplit, path: Path) -> None:

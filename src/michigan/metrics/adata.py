@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from michigan import keys
 from michigan.metrics.evaluate import LatentCodes
+from michigan.metrics.factors import factor_matrix
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,9 +55,17 @@ def read_codes(
 
 
 def read_factors(
-    adata: AnnData, *, factor_keys: Sequence[str] = keys.SIMULATION_FACTORS
+    adata: AnnData,
+    *,
+    factor_keys: Sequence[str] = keys.SIMULATION_FACTORS,
+    source: str = "adata",
 ) -> np.ndarray:
     """Integer-code the ground-truth factors stored in ``adata.obs``.
+
+    Discrete columns give one level per value; numeric columns with more than
+    :data:`~michigan.metrics.factors.FACTOR_BINS` distinct values are continuous and cut into that
+    many equal-frequency bins; a column with one value or with one value per cell (an ID) is
+    refused (:mod:`michigan.metrics.factors`, docs/metrics.md).
 
     Parameters
     ----------
@@ -65,20 +73,20 @@ def read_factors(
         Cells with factor columns; nothing is written.
     factor_keys
         ``obs`` columns, in order (default: batch, path, step, library-size quartile).
+    source
+        The file ``adata`` was read from, for the messages.
 
     Returns
     -------
     numpy.ndarray
-        ``[cells, factors]`` int64 codes ``0..levels-1`` (levels in sorted order).
+        ``[cells, factors]`` int64 codes ``0..levels-1`` (levels in sorted order, bins from low
+        to high).
+
+    Raises
+    ------
+    KeyError
+        If a column is missing.
+    ValueError
+        If a column has missing values, a single value, or one value per cell.
     """
-    missing = [key for key in factor_keys if key not in adata.obs]
-    if missing:
-        msg = f"adata.obs lacks the factor column(s) {missing}; found {list(adata.obs.columns)}"
-        raise KeyError(msg)
-    codes = np.empty((adata.n_obs, len(factor_keys)), dtype=np.int64)
-    for k, key in enumerate(factor_keys):
-        codes[:, k] = pd.factorize(adata.obs[key], sort=True)[0]
-        if (codes[:, k] < 0).any():
-            msg = f"adata.obs[{key!r}] has missing values; every cell needs a level"
-            raise ValueError(msg)
-    return codes
+    return factor_matrix(adata.obs, factor_keys, source=source)

@@ -4,14 +4,24 @@ The original code's figures (shared spec §5.9): PCA fitted on the real data, ``
 random_state=42, min_dist=0.5, n_neighbors=30)`` fitted on the real cells' first 50 principal
 components, then ``transform`` applied to generated cells (after the same PCA), so that traversal
 cells appear on the real cells' map.
+
+Storage: an ``.npz`` of plain arrays (the PCA's components and mean, the real cells' coordinates)
+and the fitted settings as JSON text, read with ``allow_pickle=False``, so that loading it cannot
+run code. A fitted ``umap.UMAP`` object can only be stored by pickling it; instead, the stage that
+places new cells refits the UMAP from the stored settings on the real cells' principal components
+(:meth:`UMAPEmbedding.with_umap`): seeded and single-threaded, the refit reproduces the stored map,
+and if a different umap-learn or numba version makes it differ, it says so and the refitted map is
+used for everything drawn with it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
-import pickle
 import time
+import zipfile
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +30,14 @@ import numpy as np
 from michigan.io import atomic_path
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from numpy.typing import ArrayLike
 
 logger = logging.getLogger(__name__)
+
+#: arrays of a saved embedding
+_ARRAYS = ("pca_components", "pca_mean", "coordinates", "settings")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -31,22 +46,35 @@ class UMAPEmbedding:
 
     Attributes
     ----------
-    pca
-        ``sklearn.decomposition.PCA`` fitted on the real ``[cells, genes]`` matrix.
-    umap
-        ``umap.UMAP`` fitted on the real cells' principal components.
+    pca_components
+        ``[P, genes]`` principal axes of the PCA fitted on the real ``[cells, genes]`` matrix.
+    pca_mean
+        ``[genes]`` per-gene mean the PCA subtracts.
     coordinates
         ``[cells, 2]`` UMAP coordinates of the real cells, in the order they were fitted.
+    settings
+        The UMAP's settings as fitted (``n_neighbors`` after capping, ``min_dist``,
+        ``random_state``) and the umap-learn version.
+    umap
+        The fitted ``umap.UMAP``, needed to place new cells; ``None`` after loading (never saved),
+        see :meth:`with_umap`.
     """
 
-    pca: Any
-    umap: Any
+    pca_components: np.ndarray
+    pca_mean: np.ndarray
     coordinates: np.ndarray
+    settings: Mapping[str, Any]
+    umap: Any = None
 
     @property
     def n_genes(self) -> int:
         """Number of genes the PCA expects."""
-        return int(self.pca.n_features_in_)
+        return int(self.pca_components.shape[1])
+
+    @property
+    def n_pcs(self) -> int:
+        """Number of principal components fed to the UMAP."""
+        return int(self.pca_components.shape[0])
 
     def pca_transform(self, x: ArrayLike) -> np.ndarray:
         """Principal components ``[cells, P]`` of expression ``x [cells, genes]`` (dense or sparse)."""
@@ -54,16 +82,61 @@ class UMAPEmbedding:
         if matrix.ndim != 2 or matrix.shape[1] != self.n_genes:
             msg = f"expected [cells, {self.n_genes}] expression, got shape {matrix.shape}"
             raise ValueError(msg)
-        return self.pca.transform(matrix).astype(np.float32)
+        return ((matrix - self.pca_mean) @ self.pca_components.T).astype(np.float32)
 
     def umap_transform(self, components: ArrayLike) -> np.ndarray:
         """UMAP coordinates ``[cells, 2]`` of new cells given by their principal components."""
+        if self.umap is None:
+            msg = "this embedding was loaded without its UMAP; call with_umap(real cells) first"
+            raise ValueError(msg)
         start = time.perf_counter()
         coordinates = self.umap.transform(np.asarray(components, dtype=np.float32))
         logger.info(
             "placed %d cells on the UMAP in %.1f s", len(coordinates), time.perf_counter() - start
         )
         return np.asarray(coordinates, dtype=np.float32)
+
+    def with_umap(self, x: ArrayLike, *, source: str = "the stored map") -> UMAPEmbedding:
+        """Refit the UMAP on the real cells ``x`` with the stored settings, to place new cells.
+
+        Parameters
+        ----------
+        x
+            The real expression ``[cells, genes]`` the embedding was fitted on, in the same order.
+        source
+            Where the embedding was read from, for the messages.
+
+        Returns
+        -------
+        UMAPEmbedding
+            With the fitted UMAP and its coordinates of the real cells (the stored ones when the
+            refit reproduces them; a warning names the largest difference otherwise).
+
+        Raises
+        ------
+        ValueError
+            If ``x`` does not have the embedded number of cells and genes.
+        """
+        components = self.pca_transform(x)
+        if len(components) != len(self.coordinates):
+            msg = f"{source} embeds {len(self.coordinates)} cells; got {len(components)}"
+            raise ValueError(msg)
+        reducer, coordinates = _fit_umap(
+            components,
+            n_neighbors=int(self.settings["n_neighbors"]),
+            min_dist=float(self.settings["min_dist"]),
+            random_state=int(self.settings["random_state"]),
+        )
+        if not np.array_equal(coordinates, self.coordinates):
+            logger.warning(
+                "the refitted UMAP differs from %s (largest coordinate difference %.3g; fitted "
+                "with umap-learn %s, refitted with %s); the refitted map is used",
+                source,
+                float(np.abs(coordinates - self.coordinates).max()),
+                self.settings.get("umap_version"),
+                _umap_version(),
+            )
+        return dataclasses.replace(self, coordinates=coordinates, umap=reducer)
 
 
 def fit_umap_embedding(
@@ -104,30 +177,62 @@ def fit_umap_embedding(
     if matrix.ndim != 2 or matrix.shape[0] < 3:
         msg = f"a UMAP needs a [cells, genes] matrix of at least 3 cells, got shape {matrix.shape}"
         raise ValueError(msg)
-    import umap  # slow to import (numba); only when a UMAP is fitted
     from sklearn.decomposition import PCA
 
     n_cells, n_genes = matrix.shape
-    n_components = min(n_pcs, n_cells - 1, n_genes)
-    neighbors = min(n_neighbors, n_cells - 1)
     start = time.perf_counter()
-    pca = PCA(n_components=n_components, random_state=random_state).fit(matrix)
+    pca = PCA(n_components=min(n_pcs, n_cells - 1, n_genes), random_state=random_state)
+    pca.fit(matrix)
+    fitted = UMAPEmbedding(
+        pca_components=np.asarray(pca.components_, dtype=np.float32),
+        pca_mean=np.asarray(pca.mean_, dtype=np.float32),
+        coordinates=np.empty((0, 2), dtype=np.float32),
+        settings={
+            "n_neighbors": min(n_neighbors, n_cells - 1),
+            "min_dist": min_dist,
+            "random_state": random_state,
+            "umap_version": _umap_version(),
+        },
+    )
+    components = fitted.pca_transform(matrix)
+    reducer, coordinates = _fit_umap(
+        components,
+        n_neighbors=fitted.settings["n_neighbors"],
+        min_dist=min_dist,
+        random_state=random_state,
+    )
+    logger.info(
+        "UMAP of %d cells on %d principal components (%d neighbours) in %.1f s",
+        n_cells,
+        fitted.n_pcs,
+        fitted.settings["n_neighbors"],
+        time.perf_counter() - start,
+    )
+    return dataclasses.replace(fitted, coordinates=coordinates, umap=reducer)
+
+
+def _fit_umap(
+    components: np.ndarray, *, n_neighbors: int, min_dist: float, random_state: int
+) -> tuple[Any, np.ndarray]:
+    """Fit ``umap.UMAP`` on principal components; return it and the float32 coordinates."""
+    import umap  # slow to import (numba); only when a UMAP is fitted
+
     reducer = umap.UMAP(
-        n_neighbors=neighbors,
+        n_neighbors=n_neighbors,
         min_dist=min_dist,
         random_state=random_state,
         n_jobs=1,
         force_approximation_algorithm=True,
     )
-    coordinates = reducer.fit_transform(pca.transform(matrix))
-    logger.info(
-        "UMAP of %d cells on %d principal components (%d neighbours) in %.1f s",
-        n_cells,
-        n_components,
-        neighbors,
-        time.perf_counter() - start,
-    )
-    return UMAPEmbedding(pca, reducer, np.asarray(coordinates, dtype=np.float32))
+    coordinates = reducer.fit_transform(components)
+    return reducer, np.asarray(coordinates, dtype=np.float32)
+
+
+def _umap_version() -> str:
+    try:
+        return metadata.version("umap-learn")
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def _dense(x: Any) -> np.ndarray:
@@ -138,20 +243,43 @@ def _dense(x: Any) -> np.ndarray:
 
 
 def save_embedding(embedding: UMAPEmbedding, path: str | Path) -> None:
-    """Pickle ``embedding`` to ``path`` atomically (a pipeline intermediate, read by the same versions)."""
+    """Write ``embedding`` as an ``.npz`` of plain arrays and JSON settings, atomically (no UMAP object)."""
     with atomic_path(path) as tmp, tmp.open("wb") as handle:
-        pickle.dump(embedding, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        np.savez(
+            handle,
+            pca_components=embedding.pca_components,
+            pca_mean=embedding.pca_mean,
+            coordinates=embedding.coordinates,
+            settings=np.array(json.dumps(dict(embedding.settings), sort_keys=True)),
+        )
 
 
 def load_embedding(path: str | Path) -> UMAPEmbedding:
-    """Read an embedding written by :func:`save_embedding` (trusted pipeline output only)."""
+    """Read an embedding written by :func:`save_embedding`; nothing in the file is unpickled.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If it is not an ``.npz`` of the expected plain arrays (e.g. an old pickle), naming it.
+    """
     path = Path(path)
     if not path.is_file():
         msg = f"UMAP embedding not found: {path}"
         raise FileNotFoundError(msg)
-    with path.open("rb") as handle:
-        embedding = pickle.load(handle)
-    if not isinstance(embedding, UMAPEmbedding):
-        msg = f"{path} holds a {type(embedding).__name__}, not a UMAPEmbedding"
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            missing = [name for name in _ARRAYS if name not in stored.files]
+            arrays = {name: stored[name] for name in _ARRAYS if name in stored.files}
+    except (OSError, zipfile.BadZipFile) as exc:
+        msg = f"{path} is not a UMAP embedding written by fit-umap (.npz): {exc}"
+        raise ValueError(msg) from exc
+    except ValueError as exc:  # numpy refuses anything that would need unpickling
+        msg = f"{path} cannot be read without unpickling it, which is refused: {exc}"
+        raise ValueError(msg) from exc
+    if missing:
+        msg = f"{path} lacks the arrays {missing} of a UMAP embedding; refit it with fit-umap"
         raise ValueError(msg)
-    return embedding
+    settings = json.loads(str(arrays.pop("settings")))
+    return UMAPEmbedding(settings=settings, **arrays)

@@ -127,7 +127,7 @@ def sciplex(args: argparse.Namespace, section: cfg.SciPlexConfig) -> dict[str, A
 
 @stage(
     "import-h5ad",
-    help="Validate a user's .h5ad and write its counts with the pipeline's obs keys.",
+    help="Validate a user's .h5ad and write its counts (or log-normalised values) with the pipeline's obs keys.",
     section="h5ad",
     arguments=(
         arg("--name", required=True, help="dataset name under h5ad.datasets in the config"),
@@ -140,9 +140,13 @@ def import_h5ad(args: argparse.Namespace, section: cfg.H5adConfig) -> dict[str, 
     """Load and validate one configured user dataset."""
     from michigan.data.user_h5ad import load_h5ad
     from michigan.io import write_h5ad
+    from michigan.messages import examples, quote
 
     if args.name not in section.datasets:
-        msg = f"h5ad.datasets has no dataset {args.name!r}; configured: {sorted(section.datasets)}"
+        msg = (
+            f"h5ad.datasets has no dataset {quote(args.name)}; "
+            f"configured: {examples(sorted(section.datasets), limit=20)}"
+        )
         raise KeyError(msg)
     entry = section.datasets[args.name]
     adata = load_h5ad(
@@ -152,9 +156,10 @@ def import_h5ad(args: argparse.Namespace, section: cfg.H5adConfig) -> dict[str, 
         cell_type_key=entry.cell_type_key,
         drug_key=entry.drug_key,
         min_cells_per_group=entry.min_cells_per_group,
+        normalised=entry.normalised,
     )
     write_h5ad(adata, args.output)
-    return {**_summary(adata), "source": entry.path}
+    return {**_summary(adata), "source": entry.path, "normalised": entry.normalised}
 
 
 @stage(
@@ -175,7 +180,11 @@ def preprocess(args: argparse.Namespace, section: cfg.PreprocessConfig) -> dict[
     from michigan.data.preprocess import preprocess as run_recipe
     from michigan.io import read_h5ad, write_h5ad
 
-    adata = run_recipe(read_h5ad(args.input), params=cfg.library_params(PreprocessParams, section))
+    adata = run_recipe(
+        read_h5ad(args.input),
+        params=cfg.library_params(PreprocessParams, section),
+        source=str(args.input),
+    )
     write_h5ad(adata, args.output)
     return _summary(adata)
 

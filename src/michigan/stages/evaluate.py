@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 _OUTPUT = arg("--output", type=Path, required=True, help="metrics .json to write")
 _FACTORS = arg(
-    "--factors", nargs="+", required=True, help="obs columns of the ground-truth (discrete) factors"
+    "--factors",
+    nargs="+",
+    required=True,
+    help="obs columns of the ground-truth factors (continuous ones are cut into quantile bins)",
 )
 
 
@@ -51,7 +54,11 @@ def evaluate_disentanglement(
     from michigan.io import read_h5ad
 
     metrics = disentanglement_metrics(
-        read_h5ad(args.codes), factor_keys=args.factors, seed=args.seed, settings=section
+        read_h5ad(args.codes),
+        factor_keys=args.factors,
+        seed=args.seed,
+        settings=section,
+        source=str(args.codes),
     )
     return _write(metrics, args.output)
 
@@ -83,7 +90,7 @@ def evaluate_generator_disentanglement(
         fake.obsm[keys.GENERATOR_CODE],
         fake.X,
         real.X,
-        read_factors(real, factor_keys=args.factors),
+        read_factors(real, factor_keys=args.factors, source=str(args.real)),
         k=section.knn_k,
         n_pcs=min(section.n_pcs, real.n_vars),
         seed=args.seed,

@@ -47,7 +47,12 @@ def _codes_inputs(args: argparse.Namespace) -> dict[str, Path]:
     section="figures",
     arguments=(
         arg("--input", type=Path, required=True, help="preprocessed .h5ad (all cells)"),
-        arg("--output", type=Path, required=True, help="fitted PCA + UMAP (pickle) to write"),
+        arg(
+            "--output",
+            type=Path,
+            required=True,
+            help="fitted PCA, UMAP coordinates and settings (.npz, no pickle) to write",
+        ),
         arg(
             "--cells", type=Path, required=True, help="real cells' obs + obsm X_umap .h5ad to write"
         ),
@@ -87,7 +92,7 @@ def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
         title=f"{args.label}: real cells",
         dpi=section.dpi,
     )
-    return {"n_cells": adata.n_obs, "n_pcs": int(embedding.pca.n_components_), "colors": columns}
+    return {"n_cells": adata.n_obs, "n_pcs": embedding.n_pcs, "colors": columns}
 
 
 @stage(
@@ -131,7 +136,12 @@ def plot_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str
     seeded=True,
     arguments=(
         _CODES,
-        arg("--factors", nargs="+", required=True, help="obs columns of the discrete factors"),
+        arg(
+            "--factors",
+            nargs="+",
+            required=True,
+            help="obs columns of the factors (continuous ones in quantile bins)",
+        ),
         _IMAGE,
         _LABEL,
     ),
@@ -148,7 +158,7 @@ def plot_code_factors(args: argparse.Namespace, section: cfg.FiguresConfig) -> d
     for name, path in args.codes:
         adata = read_h5ad(path)
         codes = read_codes(adata)
-        factors = read_factors(adata, factor_keys=args.factors)
+        factors = read_factors(adata, factor_keys=args.factors, source=str(path))
         if codes.logsigma is None or codes.sample is None:
             msg = f"{path} lacks posterior log std or samples, needed for the mutual information"
             raise KeyError(msg)
@@ -180,7 +190,12 @@ def plot_code_factors(args: argparse.Namespace, section: cfg.FiguresConfig) -> d
     seeded=True,
     arguments=(
         arg("--input", type=Path, required=True, help="preprocessed .h5ad (the embedded cells)"),
-        arg("--embedding", type=Path, required=True, help="fitted PCA + UMAP (fit-umap --output)"),
+        arg(
+            "--embedding",
+            type=Path,
+            required=True,
+            help="fitted PCA + UMAP (.npz of fit-umap --output)",
+        ),
         arg("--codes", type=Path, required=True, help="codes .h5ad of the representation model"),
         arg("--representation", type=Path, required=True, help="its model directory (decoder)"),
         arg(
@@ -232,6 +247,7 @@ def traverse(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
     if len(embedding.coordinates) != adata.n_obs:
         msg = f"{args.embedding} embeds {len(embedding.coordinates)} cells, {args.input} has {adata.n_obs}"
         raise ValueError(msg)
+    embedding = embedding.with_umap(adata.X, source=str(args.embedding))
     codes = aligned(read_h5ad(args.codes), adata.obs_names, source=args.codes).obsm
     rows = traversal.population_rows(
         adata.obs,

@@ -48,7 +48,7 @@ def split_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> di
     from michigan.data.splits import held_out_split, write_split
     from michigan.io import read_h5ad
 
-    split = held_out_split(read_h5ad(args.input), pairs=section.heldout)
+    split = held_out_split(read_h5ad(args.input), pairs=section.heldout, source=str(args.input))
     write_split(split, args.output)
     return {
         "pairs": [list(pair) for pair in split.pairs],
@@ -193,7 +193,7 @@ def split_lowdh(args: argparse.Namespace, section: cfg.PredictionConfig) -> dict
         estimator=section.lowdh_estimator,
         exclude_drugs=vehicle_drugs(adata.obs),
     )
-    split = held_out_split(adata, pairs=choice.pairs)
+    split = held_out_split(adata, pairs=choice.pairs, source=str(args.input))
     write_split(split, args.output)
     _write_table(choice.ranking, args.ranking)
     return {"pairs": [list(pair) for pair in choice.pairs], "n_train": len(split.train)}

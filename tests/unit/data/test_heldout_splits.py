@@ -92,3 +92,10 @@ def test_missing_keys_and_files(tmp_path):
     broken.write_text('{"pairs": []}')
     with pytest.raises(KeyError, match=r"\['train', 'held_out'\]"):
         read_split(broken)
+
+
+def test_repeated_cell_names_are_refused_before_they_can_be_both_trained_and_held_out():
+    adata = screen(["typeA", "typeB"], ["control", "drug1"], cells_per_pair=2)
+    adata.obs_names = ["dup"] * 3 + [f"c{i}" for i in range(3, adata.n_obs)]
+    with pytest.raises(ValueError, match=r"screen\.h5ad has 1 cell names .*'dup'"):
+        held_out_split(adata, pairs=[["typeB", "drug1"]], source="screen.h5ad")

@@ -9,7 +9,8 @@ import pytest
 import scipy.sparse as sp
 
 from michigan import keys
-from michigan.data.preprocess import PreprocessParams, check_counts, preprocess, subset_cells
+from michigan.data.checks import check_counts
+from michigan.data.preprocess import PreprocessParams, preprocess, subset_cells
 
 PARAMS = PreprocessParams(
     min_genes=60,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -97,7 +95,7 @@ def test_missing_obs_key(tmp_path):
 def test_missing_layer(tmp_path):
     path = tmp_path / "mine.h5ad"
     write_h5ad(path)
-    with pytest.raises(KeyError, match=r"no layer 'counts'.*layers: \[\]"):
+    with pytest.raises(KeyError, match=r"no layer 'counts'.*layers: none"):
         load_h5ad(path, counts_layer="counts")
 
 
@@ -143,9 +141,21 @@ def test_missing_labels(tmp_path):
         load_h5ad(path, factor_keys=["celltype"])
 
 
-def test_non_integer_counts_only_warn(tmp_path, caplog):
+def test_non_integer_counts_are_refused_unless_declared_normalised(tmp_path):
     path = tmp_path / "mine.h5ad"
-    write_h5ad(path, counts=np.full((24, 5), 0.5, dtype=np.float32))
-    caplog.set_level(logging.WARNING)
-    load_h5ad(path)
-    assert "non-integer values" in caplog.text
+    logged = np.log1p(np.random.default_rng(0).poisson(3.0, (24, 5))).astype(np.float32)
+    write_h5ad(path, counts=logged)
+    with pytest.raises(
+        ValueError, match=r"mine\.h5ad X holds \d+ non-integer values.*normalised: true"
+    ):
+        load_h5ad(path)
+    adata = load_h5ad(path, normalised=True)
+    assert adata.uns[keys.NORMALISED] is True
+    np.testing.assert_allclose(adata.X.toarray(), logged)
+
+
+def test_counts_declared_normalised_are_refused(tmp_path):
+    path = tmp_path / "mine.h5ad"
+    write_h5ad(path)
+    with pytest.raises(ValueError, match="whole numbers only, like raw counts"):
+        load_h5ad(path, normalised=True)
