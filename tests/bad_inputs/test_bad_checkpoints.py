@@ -103,6 +103,7 @@ def test_changed_codes_of_a_conditional_generator_are_refused(tmp_path, monkeypa
         adata = ad.AnnData(obs=ad.read_h5ad(data).obs)
         adata.obsm[keys.CODE_MEAN] = rng.standard_normal((CELLS, 2)).astype(np.float32)
         adata.obsm[keys.CODE_LOGSIGMA] = np.zeros((CELLS, 2), np.float32)
+        adata.obsm[keys.CODE_SAMPLE] = adata.obsm[keys.CODE_MEAN]
         adata.write_h5ad(codes)
 
     params = {

@@ -136,6 +136,10 @@ def read_codes_of(codes: ad.AnnData, obs_names: pd.Index, *, source: str | Path)
     """The codes (means, log standard deviations, samples) of ``obs_names`` in a codes AnnData."""
     from michigan.train import Codes
 
+    missing = [key for key in CODE_KEYS if key not in codes.obsm]
+    if missing:
+        msg = f"{source}: no codes in obsm {missing} (a codes file of `michigan encode` has {list(CODE_KEYS)})"
+        raise ValueError(msg)
     obsm = aligned(codes, obs_names, source=source).obsm
     return Codes(*(np.asarray(obsm[key]) for key in CODE_KEYS))
 
