@@ -248,7 +248,7 @@ def test_memory_and_runtime_errors_exit_2_with_one_short_line(
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr("michigan.train.train_representation", fail)
+    monkeypatch.setattr("michigan.api.representation.train_representation", fail)
     data = write_cells(tmp_path / "cells.h5ad")
     code, errors = run_cli(train_argv(data, tmp_path / "model", tmp_path / "checkpoint"))
     assert code == 2
@@ -263,7 +263,7 @@ def test_a_bug_is_not_disguised_as_bad_input(tmp_path, monkeypatch):
         msg = "a bug"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr("michigan.train.train_representation", fail)
+    monkeypatch.setattr("michigan.api.representation.train_representation", fail)
     data = write_cells(tmp_path / "cells.h5ad")
     with pytest.raises(RuntimeError, match="a bug"):
         run_cli(train_argv(data, tmp_path / "model", tmp_path / "checkpoint"))
