@@ -4,6 +4,7 @@
 #         results/<dataset>/<trainset>/seed<seed>/figures/{umap_codes,code_factor_bars,
 #             traversal_umap,traversal_genes}.png
 #         results/<dataset>/<trainset>/seed<seed>/traversal/{genes,cells}.tsv
+import shlex
 
 UMAP_DIR = "results/{dataset}/umap"
 FIGURE_RUN = f"{RUN}/figures"
@@ -51,7 +52,7 @@ rule umap_codes:
             subcategory="{dataset}",
             labels={
                 "figure": "UMAP by code dimension",
-                "paper": "Figs 2, S2, S3, S5, S6",
+                "paper": "Figs 2b, S2",
                 "seed": "{seed}",
             },
         ),
@@ -149,3 +150,261 @@ rule latent_traversal:
         "--representation {input.representation} {params.models} --genes {output.genes} "
         "--cells {output.cells} --figure-umap {output.figure_umap} "
         "--figure-genes {output.figure_genes} --label {params.label:q} > {log} 2>&1"
+
+
+# --------------------------------------------------------------------------------------------------
+# generated cells by their codes, the traversal population, the WGAN-GP with wide noise and the
+# held-out predictions on the UMAP (docs/figures.md lists which paper panel each file is)
+
+
+def generated_code_runs():
+    """Generator runs that take a code (all but WGAN-GP): their cells are coloured by it."""
+    return [run for run in generator_runs() if run != "wgan_gp"]
+
+
+def generated_cells(wildcards):
+    return [
+        f"{run_dir(wildcards)}/{run}/generated.h5ad" for run in generated_code_runs()
+    ]
+
+
+def generated_arguments(wildcards):
+    return " ".join(
+        f"--generated {run} {shlex.quote(path)}"
+        for run, path in zip(generated_code_runs(), generated_cells(wildcards))
+    )
+
+
+def evaluation_value(key):
+    """Input function: the dataset's evaluation setting `key` (e.g. knn_k) for a CLI option."""
+
+    def value(wildcards):
+        section = michigan_config.job_section(
+            config, "evaluation", dataset=wildcards.dataset
+        )
+        return section[key]
+
+    return value
+
+
+def wide_wgan_runs():
+    """The WGAN-GPs trained for the traversals only (figures.traversal_wgan_noise_dims)."""
+    return [
+        f"wgan_gp_noise{dim}" for dim in config["figures"]["traversal_wgan_noise_dims"]
+    ]
+
+
+def wide_wgan_params(wildcards):
+    """The dataset's generator section with the wildcard's noise dimension."""
+    section = michigan_config.job_section(
+        config, "generator", dataset=wildcards.dataset
+    )
+    return michigan_config.dump_params(
+        section | {"wgan_noise_dim": int(wildcards.noise)}
+    )
+
+
+def heldout_cells_inputs(wildcards):
+    """A held-out run's data, split, codes and its MichiGAN: that of prediction.lowdh_codes (the
+    paper's main run) when that code mode is trained, else of the first configured one.
+    """
+    section = michigan_config.job_section(
+        config, "prediction", dataset=wildcards.dataset
+    )
+    trained = config["generator"]["codes"]
+    codes = section["lowdh_codes"] if section["lowdh_codes"] in trained else trained[0]
+    return {
+        "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
+        "embedding": f"results/{wildcards.dataset}/umap/embedding.pkl",
+        "split": split_file(wildcards),
+        "codes": codes_file(wildcards),
+        "generator": f"{run_dir(wildcards)}/michigan_{codes}/model",
+    }
+
+
+def extra_figure_targets():
+    """The figures of generated cells, traversal populations, sci-Plex's all-cells models and the
+    held-out cells on the UMAP, for the configured experiments (added to `rule all`)."""
+    experiments = config["experiments"]
+    datasets = []
+    if "simulated_disentanglement" in experiments:
+        datasets += simulated_datasets()
+    if "tabula_muris_generation" in experiments:
+        datasets += TABULA_MURIS
+    heldout = [
+        dataset
+        for experiment, dataset in (
+            ("screen_heldout", "screen"),
+            ("sciplex_heldout", "sciplex"),
+        )
+        if experiment in experiments
+    ]
+    targets = []
+    if "sciplex" in heldout:
+        # Figs 3c-d, S8, S9: the traversals need models trained on every sci-Plex cell
+        targets += figure_targets(["sciplex"])
+        datasets.append("sciplex")
+    for dataset in datasets:
+        targets.append(f"results/{dataset}/figures/traversal_population.png")
+        for seed in config["seeds"]:
+            figures = f"results/{dataset}/all/seed{seed}/figures"
+            if generated_code_runs():
+                targets.append(f"{figures}/generated_codes.png")
+                if has_factors(dataset):
+                    targets.append(f"{figures}/generated_code_factor_bars.png")
+    targets += [
+        f"results/{dataset}/{trainset}/seed{seed}/figures/heldout_cells.png"
+        for dataset in heldout
+        for seed in config["seeds"]
+        for trainset in ("heldout", "lowdh")
+    ]
+    return targets
+
+
+use rule train_generator as train_wide_wgan with:
+    input:
+        unpack(training_inputs),
+    output:
+        model=directory(f"{RUN}/wgan_gp_noise{{noise}}/model"),
+    log:
+        f"results/logs/train_wide_wgan/{RUN_ID}/noise{{noise}}.log",
+    benchmark:
+        f"results/benchmarks/train_wide_wgan/{RUN_ID}/noise{{noise}}.tsv"
+    wildcard_constraints:
+        noise=r"\d+",
+    params:
+        section=wide_wgan_params,
+        split=split_option,
+        model="wgan_gp",
+        codes="",
+        checkpoints=f"{RUN}/wgan_gp_noise{{noise}}/checkpoint",
+
+
+rule generated_codes:
+    input:
+        embedding=f"{UMAP_DIR}/embedding.pkl",
+        generated=generated_cells,
+    output:
+        figure=report(
+            f"{FIGURE_RUN}/generated_codes.png",
+            caption="../report/fig_generated_codes.rst",
+            category="Paper figures",
+            subcategory="{dataset}",
+            labels={
+                "figure": "generated cells by input code",
+                "paper": "Figs 2b, S3, S5",
+                "seed": "{seed}",
+            },
+        ),
+        record=f"{FIGURE_RUN}/generated_codes.run.json",
+    log:
+        f"results/logs/generated_codes/{RUN_ID}.log",
+    benchmark:
+        f"results/benchmarks/generated_codes/{RUN_ID}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=figures_params("dpi"),
+        generated=generated_arguments,
+        label="{dataset}, {trainset} cells, seed {seed}",
+    shell:
+        "python -m michigan plot-generated-codes --params {params.section:q} "
+        "--embedding {input.embedding} {params.generated} --output {output.figure} "
+        "--label {params.label:q} > {log} 2>&1"
+
+
+rule generated_code_factor_bars:
+    input:
+        real="results/{dataset}/preprocessed.h5ad",
+        generated=generated_cells,
+    output:
+        figure=report(
+            f"{FIGURE_RUN}/generated_code_factor_bars.png",
+            caption="../report/fig_generated_code_factor_bars.rst",
+            category="Paper figures",
+            subcategory="{dataset}",
+            labels={
+                "figure": "generator codes vs inferred factors",
+                "paper": "Figs S3, S6",
+                "seed": "{seed}",
+            },
+        ),
+        record=f"{FIGURE_RUN}/generated_code_factor_bars.run.json",
+    log:
+        f"results/logs/generated_code_factor_bars/{RUN_ID}.log",
+    benchmark:
+        f"results/benchmarks/generated_code_factor_bars/{RUN_ID}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=figures_params("dpi"),
+        generated=generated_arguments,
+        factors=dataset_factors,
+        knn_k=evaluation_value("knn_k"),
+        n_pcs=evaluation_value("n_pcs"),
+        label="{dataset}, {trainset} cells, seed {seed}",
+    shell:
+        "python -m michigan plot-generated-code-factors --params {params.section:q} "
+        "--seed {wildcards.seed} {params.generated} --real {input.real} "
+        "--factors {params.factors} --knn-k {params.knn_k} --n-pcs {params.n_pcs} "
+        "--output {output.figure} --label {params.label:q} > {log} 2>&1"
+
+
+rule traversal_population:
+    input:
+        cells=f"{UMAP_DIR}/cells.h5ad",
+    output:
+        figure=report(
+            "results/{dataset}/figures/traversal_population.png",
+            caption="../report/fig_traversal_population.rst",
+            category="Paper figures",
+            subcategory="{dataset}",
+            labels={
+                "figure": "traversal population",
+                "paper": "Figs S7b, S8c",
+                "seed": "-",
+            },
+        ),
+        record="results/{dataset}/figures/traversal_population.run.json",
+    log:
+        "results/logs/traversal_population/{dataset}.log",
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=figures_params("traversal_population", "dpi"),
+    shell:
+        "python -m michigan plot-population --params {params.section:q} --cells {input.cells} "
+        "--output {output.figure} --label {wildcards.dataset:q} > {log} 2>&1"
+
+
+rule heldout_cells:
+    input:
+        unpack(heldout_cells_inputs),
+    output:
+        figure=report(
+            f"{FIGURE_RUN}/heldout_cells.png",
+            caption="../report/fig_heldout_cells.rst",
+            category="Held-out prediction",
+            labels={
+                "dataset": "{dataset}",
+                "seed": "{seed}",
+                "figure": "Figs 5 (lowdh run), S10a (heldout run)",
+            },
+        ),
+        record=f"{FIGURE_RUN}/heldout_cells.run.json",
+    log:
+        f"results/logs/heldout_cells/{RUN_ID}.log",
+    benchmark:
+        f"results/benchmarks/heldout_cells/{RUN_ID}.tsv"
+    wildcard_constraints:
+        trainset="heldout|lowdh",
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=figures_params("dpi"),
+        label="{dataset}, {trainset} run, seed {seed}",
+    shell:
+        "python -m michigan plot-heldout-cells --params {params.section:q} "
+        "--seed {wildcards.seed} --input {input.data} --embedding {input.embedding} "
+        "--split {input.split} --codes {input.codes} --generator {input.generator} "
+        "--output {output.figure} --label {params.label:q} > {log} 2>&1"
