@@ -15,12 +15,12 @@ FIGURES_DOC = REPO / "docs" / "figures.md"
 PAPER_PRESET = REPO / "config" / "paper.yaml"
 #: every figure and table panel of Yu & Welch (2021) and its supplement
 PAPER_PANELS = (
-    ["Fig 1", "Fig 2a", "Fig 2b", "Fig 3a", "Fig 3b", "Fig 3c", "Fig 3d"]
-    + ["Fig 4a", "Fig 4b", "Fig 4c", "Fig 5"]
-    + ["Fig S1a", "Fig S1b", "Fig S2a", "Fig S2b", "Fig S3a", "Fig S3b", "Fig S3c", "Fig S4"]
-    + ["Fig S5a", "Fig S5b", "Fig S5c", "Fig S6a", "Fig S6b", "Fig S7a", "Fig S7b"]
-    + ["Fig S8a", "Fig S8b", "Fig S8c", "Fig S9a", "Fig S9b", "Fig S10a", "Fig S10b", "Fig S11"]
-    + ["Table 1", "Table 2", "Table 3", "Table S1"]
+    *("Fig 1", "Fig 2a", "Fig 2b", "Fig 3a", "Fig 3b", "Fig 3c", "Fig 3d"),
+    *("Fig 4a", "Fig 4b", "Fig 4c", "Fig 5"),
+    *("Fig S1a", "Fig S1b", "Fig S2a", "Fig S2b", "Fig S3a", "Fig S3b", "Fig S3c", "Fig S4"),
+    *("Fig S5a", "Fig S5b", "Fig S5c", "Fig S6a", "Fig S6b", "Fig S7a", "Fig S7b"),
+    *("Fig S8a", "Fig S8b", "Fig S8c", "Fig S9a", "Fig S9b", "Fig S10a", "Fig S10b", "Fig S11"),
+    *("Table 1", "Table 2", "Table 3", "Table S1"),
 )
 
 
