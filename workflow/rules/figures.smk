@@ -1,10 +1,16 @@
 # The paper's figures and the latent traversals. See docs/figures.md.
 # Layout: results/<dataset>/umap/{embedding.pkl,cells.h5ad}   (the real cells' PCA + UMAP, once per dataset)
-#         results/<dataset>/figures/umap_factors.png
-#         results/<dataset>/<trainset>/seed<seed>/figures/{umap_codes,code_factor_bars,
-#             traversal_umap,traversal_genes}.png
-#         results/<dataset>/<trainset>/seed<seed>/traversal/{genes,cells}.tsv
-import shlex
+#         results/<dataset>/figures/{umap_factors,traversal_population}.png
+#         results/<dataset>/all/seed<seed>/figures/{umap_codes,code_factor_bars,generated_codes,
+#             generated_code_factor_bars,traversal_umap,traversal_genes}.png
+#         results/<dataset>/all/seed<seed>/traversal/{genes,cells}.tsv
+#         results/<dataset>/all/seed<seed>/wgan_gp_noise<D>/model   (WGAN-GPs for the traversals)
+#         results/<dataset>/{heldout,lowdh}/seed<seed>/figures/heldout_cells.png
+# Helper functions: common.smk and figures_helpers.smk.
+
+
+include: "figures_helpers.smk"
+
 
 UMAP_DIR = "results/{dataset}/umap"
 FIGURE_RUN = f"{RUN}/figures"
@@ -150,115 +156,6 @@ rule latent_traversal:
         "--representation {input.representation} {params.models} --genes {output.genes} "
         "--cells {output.cells} --figure-umap {output.figure_umap} "
         "--figure-genes {output.figure_genes} --label {params.label:q} > {log} 2>&1"
-
-
-# --------------------------------------------------------------------------------------------------
-# generated cells by their codes, the traversal population, the WGAN-GP with wide noise and the
-# held-out predictions on the UMAP (docs/figures.md lists which paper panel each file is)
-
-
-def generated_code_runs():
-    """Generator runs that take a code (all but WGAN-GP): their cells are coloured by it."""
-    return [run for run in generator_runs() if run != "wgan_gp"]
-
-
-def generated_cells(wildcards):
-    return [
-        f"{run_dir(wildcards)}/{run}/generated.h5ad" for run in generated_code_runs()
-    ]
-
-
-def generated_arguments(wildcards):
-    return " ".join(
-        f"--generated {run} {shlex.quote(path)}"
-        for run, path in zip(generated_code_runs(), generated_cells(wildcards))
-    )
-
-
-def evaluation_value(key):
-    """Input function: the dataset's evaluation setting `key` (e.g. knn_k) for a CLI option."""
-
-    def value(wildcards):
-        section = michigan_config.job_section(
-            config, "evaluation", dataset=wildcards.dataset
-        )
-        return section[key]
-
-    return value
-
-
-def wide_wgan_runs():
-    """The WGAN-GPs trained for the traversals only (figures.traversal_wgan_noise_dims)."""
-    return [
-        f"wgan_gp_noise{dim}" for dim in config["figures"]["traversal_wgan_noise_dims"]
-    ]
-
-
-def wide_wgan_params(wildcards):
-    """The dataset's generator section with the wildcard's noise dimension."""
-    section = michigan_config.job_section(
-        config, "generator", dataset=wildcards.dataset
-    )
-    return michigan_config.dump_params(
-        section | {"wgan_noise_dim": int(wildcards.noise)}
-    )
-
-
-def heldout_cells_inputs(wildcards):
-    """A held-out run's data, split, codes and its MichiGAN: that of prediction.lowdh_codes (the
-    paper's main run) when that code mode is trained, else of the first configured one.
-    """
-    section = michigan_config.job_section(
-        config, "prediction", dataset=wildcards.dataset
-    )
-    trained = config["generator"]["codes"]
-    codes = section["lowdh_codes"] if section["lowdh_codes"] in trained else trained[0]
-    return {
-        "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
-        "embedding": f"results/{wildcards.dataset}/umap/embedding.pkl",
-        "split": split_file(wildcards),
-        "codes": codes_file(wildcards),
-        "generator": f"{run_dir(wildcards)}/michigan_{codes}/model",
-    }
-
-
-def extra_figure_targets():
-    """The figures of generated cells, traversal populations, sci-Plex's all-cells models and the
-    held-out cells on the UMAP, for the configured experiments (added to `rule all`)."""
-    experiments = config["experiments"]
-    datasets = []
-    if "simulated_disentanglement" in experiments:
-        datasets += simulated_datasets()
-    if "tabula_muris_generation" in experiments:
-        datasets += TABULA_MURIS
-    heldout = [
-        dataset
-        for experiment, dataset in (
-            ("screen_heldout", "screen"),
-            ("sciplex_heldout", "sciplex"),
-        )
-        if experiment in experiments
-    ]
-    targets = []
-    if "sciplex" in heldout:
-        # Figs 3c-d, S8, S9: the traversals need models trained on every sci-Plex cell
-        targets += figure_targets(["sciplex"])
-        datasets.append("sciplex")
-    for dataset in datasets:
-        targets.append(f"results/{dataset}/figures/traversal_population.png")
-        for seed in config["seeds"]:
-            figures = f"results/{dataset}/all/seed{seed}/figures"
-            if generated_code_runs():
-                targets.append(f"{figures}/generated_codes.png")
-                if has_factors(dataset):
-                    targets.append(f"{figures}/generated_code_factor_bars.png")
-    targets += [
-        f"results/{dataset}/{trainset}/seed{seed}/figures/heldout_cells.png"
-        for dataset in heldout
-        for seed in config["seeds"]
-        for trainset in ("heldout", "lowdh")
-    ]
-    return targets
 
 
 use rule train_generator as train_wide_wgan with:
