@@ -29,7 +29,7 @@ rule umap:
             caption="../report/fig_umap_factors.rst",
             category="Paper figures",
             subcategory="{dataset}",
-            labels={"figure": "UMAP by metadata", "paper": "Figs 2, S5", "seed": "-"},
+            labels={"figure": "UMAP by metadata", "paper": "Figs 2a, S2a, S8a", "seed": "-"},
         ),
     log:
         "results/logs/umap/{dataset}.log",
@@ -125,7 +125,7 @@ rule latent_traversal:
             subcategory="{dataset}",
             labels={
                 "figure": "latent traversals on the UMAP",
-                "paper": "Figs 3, S7-S9",
+                "paper": "Figs 3, S7a, S9",
                 "seed": "{seed}",
             },
         ),
@@ -136,7 +136,7 @@ rule latent_traversal:
             subcategory="{dataset}",
             labels={
                 "figure": "gene changes along traversals",
-                "paper": "Figs 3, S7-S9",
+                "paper": "Figs 3, S7a, S9",
                 "seed": "{seed}",
             },
         ),
