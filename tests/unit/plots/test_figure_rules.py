@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-TIMEOUT_S = 900
+TIMEOUT_S = 1800
 DATASET = "simulated/linear"
 RUN = f"results/{DATASET}/all/seed0"
 FIGURES = (
