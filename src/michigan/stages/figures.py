@@ -8,6 +8,7 @@ sets the UMAP, the traversals and the image resolution.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -312,6 +313,16 @@ def traverse(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
     }
 
 
+def _condition(key: str, value: Any) -> str:
+    """One condition of a population as text: ``cell_type fibroblast``, ``step >= 0 <= 5``."""
+    if isinstance(value, Mapping):
+        bounds = [
+            f"{op} {value[end]}" for end, op in (("min", ">="), ("max", "<=")) if end in value
+        ]
+        return f"{key} {' '.join(bounds)}"
+    return f"{key} {'/'.join(map(str, value))}"
+
+
 def _write_tsv(table: pd.DataFrame, path: Path) -> None:
     from michigan.io import atomic_path
 
@@ -451,7 +462,7 @@ def plot_population(args: argparse.Namespace, section: cfg.FiguresConfig) -> dic
         msg = f"no cell of {args.cells} matches figures.traversal_population {selection}"
         raise ValueError(msg)
     xy = cells.obsm[keys.UMAP]
-    described = ", ".join(f"{key} {value}" for key, value in selection.items()) or "all cells"
+    described = ", ".join(_condition(key, value) for key, value in selection.items()) or "all cells"
     plot_embedding_groups(
         xy,
         {described: {"traversal population": xy[mask]}},
