@@ -586,6 +586,7 @@ class FiguresConfig:
     traversal_dims: tuple[int, ...] | None
     traversal_top_genes: int
     traversal_wgan_candidates: int
+    traversal_wgan_noise_dims: tuple[int, ...]
     traversal_decoder_noise: bool
     by_dataset: Mapping[str, Any]
 

@@ -328,14 +328,14 @@ def final_targets():
         targets.append("results/tables/table2.md")
         targets += training_curves(TABULA_MURIS)
         targets += figure_targets(["tabula_muris/heart"])
-        targets += figure_targets(["tabula_muris/whole"], traversals=False)
+        targets += figure_targets(["tabula_muris/whole"])
     for experiment, dataset in (
         ("screen_heldout", "screen"),
         ("sciplex_heldout", "sciplex"),
     ):
         if experiment in experiments:
             targets += heldout_targets(dataset)
-    return targets
+    return targets + extra_figure_targets()
 
 
 def heldout_targets(dataset):
@@ -397,7 +397,8 @@ def traversal_generators():
         for codes in config["generator"]["codes"]
         if "michigan" in models
     ]
-    return conditional, [model for model in ("wgan_gp",) if model in models]
+    unconditional = [model for model in ("wgan_gp",) if model in models]
+    return conditional, unconditional + wide_wgan_runs()
 
 
 def traversal_inputs(wildcards):

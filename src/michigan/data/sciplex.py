@@ -2,8 +2,8 @@
 
 The subset (Yu & Welch 2021, Table S1): cell types A549, K562 and MCF7, the 18 drugs of
 :func:`michigan.data.table_s1.table_s1_drugs`, all doses, **both time points** (24 h and the A549-only
-72 h plates; Table S1's A549 counts include them), vehicle controls kept (the paper's table does not
-count them). Cells pass the sci-Plex authors' hash quality filter first (both hash oligos assigned,
+72 h plates; Table S1's A549 counts include them), no vehicle controls (Table S1 counts none; they
+can be kept as an option). Cells pass the sci-Plex authors' hash quality filter first (both hash oligos assigned,
 ``hash_umis >= 5`` and ``top_to_second_best_ratio >= 5`` for the P and W hashes, ``rt_well != 1``;
 sci-plex ``Notebook3_preprocess_data.R``, confirmed by the first author in welch-lab/PerturbNet
 issue 7). Whether MichiGAN applied this filter is not stated; it can be switched off.
@@ -79,7 +79,8 @@ class SciPlexSelection:
         Catalog numbers kept (pData ``catalog_number``); default the 18 of Table S1, with the
         paper's S1261 corrected to S1262.
     keep_vehicle
-        Also keep the vehicle (DMSO) controls of these cell types (catalog ``S0000``).
+        Also keep the vehicle (DMSO) controls of these cell types (catalog ``S0000``); the paper
+        did not (Table S1).
     time_points
         Hours after treatment kept (pData ``time_point``); 72 h exists for A549 only.
     hash_qc
@@ -94,7 +95,7 @@ class SciPlexSelection:
 
     cell_types: tuple[str, ...] = TABLE_S1_CELL_TYPES
     drugs: tuple[str, ...] = field(default_factory=table_s1_drugs)
-    keep_vehicle: bool = True
+    keep_vehicle: bool = False
     time_points: tuple[int, ...] = (24, 72)
     hash_qc: bool = True
     min_hash_umis: float = 5.0

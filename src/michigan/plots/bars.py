@@ -1,4 +1,4 @@
-"""Bar charts of |Spearman ρ| and normalised mutual information per code dimension and factor (paper Fig S1)."""
+"""Bar charts of |Spearman ρ| and normalised mutual information per code dimension and factor (paper Figs S1, S3, S6)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def plot_code_factor_bars(
     spearman: Mapping[str, ArrayLike],
-    normalized_mi: Mapping[str, ArrayLike],
+    normalized_mi: Mapping[str, ArrayLike] | None = None,
     *,
     factor_names: Sequence[str],
     path: str | Path,
@@ -37,7 +37,8 @@ def plot_code_factor_bars(
         are drawn (``michigan.metrics.spearman_matrix``).
     normalized_mi
         ``{model: [factors, K]}`` ``I(z_j; v_k) / H(v_k)`` (``michigan.metrics.gaussian_entropies``);
-        the same models as ``spearman``.
+        the same models as ``spearman``. None for codes without a posterior (a generator's input
+        codes against the factors inferred for its cells): |ρ| only.
     factor_names
         ``[factors]`` names, in row order.
     path, title, dpi
@@ -46,8 +47,8 @@ def plot_code_factor_bars(
     Returns
     -------
     matplotlib.figure.Figure
-        One row per model; the left panel |ρ|, the right panel normalised MI; bars grouped by
-        dimension, one colour per factor.
+        One row per model; the left panel |ρ|, the right panel normalised MI (if given); bars
+        grouped by dimension, one colour per factor.
 
     Raises
     ------
@@ -55,22 +56,23 @@ def plot_code_factor_bars(
         If the models differ between the two mappings, a matrix is not ``[factors, K]`` or holds
         non-finite values.
     """
-    if not spearman or set(spearman) != set(normalized_mi):
+    if not spearman or (normalized_mi is not None and set(spearman) != set(normalized_mi)):
         msg = (
             f"spearman and normalized_mi need the same, non-empty models; got {sorted(spearman)} "
-            f"and {sorted(normalized_mi)}"
+            f"and {sorted(normalized_mi or {})}"
         )
         raise ValueError(msg)
     panels = {
         "|Spearman ρ|": {
             name: np.abs(_scores(spearman[name], name, factor_names)) for name in spearman
-        },
-        "normalised MI": {
-            name: _scores(normalized_mi[name], name, factor_names) for name in spearman
-        },
+        }
     }
+    if normalized_mi is not None:
+        panels["normalised MI"] = {
+            name: _scores(normalized_mi[name], name, factor_names) for name in spearman
+        }
     colors = level_colors(len(factor_names))
-    fig, axes = panel_grid(len(spearman), 2, panel_size=(4.2, 2.2))
+    fig, axes = panel_grid(len(spearman), len(panels), panel_size=(4.2, 2.2))
     for row, name in zip(axes, spearman, strict=True):
         for ax, (metric, scores) in zip(row, panels.items(), strict=True):
             _grouped_bars(ax, scores[name], colors, factor_names)

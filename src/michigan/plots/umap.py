@@ -1,7 +1,8 @@
-"""UMAPs of the real cells coloured by metadata and by code dimensions (paper Figs 2, S2, S3, S5, S6)."""
+"""UMAPs coloured by metadata and by code dimensions (paper Figs 2, S2, S3, S5)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +18,7 @@ from michigan.plots._figure import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
     import pandas as pd
@@ -110,21 +111,23 @@ def plot_umap_by_obs(
 
 
 def plot_umap_by_codes(
-    coordinates: ArrayLike,
+    coordinates: ArrayLike | Mapping[str, ArrayLike],
     codes: Mapping[str, ArrayLike],
     *,
     path: str | Path,
     title: str,
     dpi: int = 150,
 ) -> Figure:
-    """Draw the real cells' UMAP coloured by each code dimension of each model.
+    """Draw cells on the UMAP coloured by each code dimension of each model.
 
     Parameters
     ----------
     coordinates
-        ``[cells, 2]`` UMAP coordinates.
+        ``[cells, 2]`` UMAP coordinates shared by every model (the real cells, coloured by their
+        posterior means), or ``{model: [cells, 2]}`` per model (generated cells placed on the real
+        UMAP, coloured by the code they were generated from).
     codes
-        ``{model: [cells, K]}`` codes (posterior means), row-aligned with ``coordinates``.
+        ``{model: [cells, K]}`` codes, row-aligned with the model's coordinates.
     path, title, dpi
         As in :func:`plot_umap_by_obs`.
 
@@ -137,15 +140,25 @@ def plot_umap_by_codes(
     ------
     ValueError
         If ``codes`` is empty or a code matrix does not match the coordinates.
+    KeyError
+        If per-model coordinates lack a model of ``codes``.
     """
-    xy = check_xy(coordinates, "coordinates")
     if not codes:
         msg = "plot_umap_by_codes needs the codes of at least one model"
         raise ValueError(msg)
+    if isinstance(coordinates, Mapping):
+        missing = sorted(set(codes) - set(coordinates))
+        if missing:
+            msg = f"no coordinates for the model(s) {missing}"
+            raise KeyError(msg)
+        places = {name: check_xy(coordinates[name], f"coordinates of {name!r}") for name in codes}
+    else:
+        shared = check_xy(coordinates, "coordinates")
+        places = dict.fromkeys(codes, shared)
     matrices = {name: np.asarray(z, dtype=float) for name, z in codes.items()}
     for name, z in matrices.items():
-        if z.ndim != 2 or z.shape[0] != len(xy):
-            msg = f"codes of {name!r} must be [{len(xy)}, K], got shape {z.shape}"
+        if z.ndim != 2 or z.shape[0] != len(places[name]):
+            msg = f"codes of {name!r} must be [{len(places[name])}, K], got shape {z.shape}"
             raise ValueError(msg)
     n_cols = max(z.shape[1] for z in matrices.values())
     fig, axes = panel_grid(len(matrices), n_cols, panel_size=(2.0, 1.9))
@@ -154,7 +167,7 @@ def plot_umap_by_codes(
             if dim >= z.shape[1]:
                 ax.set_axis_off()
                 continue
-            mappable = scatter_values(ax, xy, z[:, dim], title=f"{name} z{dim}")
+            mappable = scatter_values(ax, places[name], z[:, dim], title=f"{name} z{dim}")
             add_colorbar(fig, mappable, ax, shrink=0.7)
     fig.suptitle(title, fontsize=10)
     save_figure(fig, path, dpi=dpi)

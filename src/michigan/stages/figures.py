@@ -1,6 +1,6 @@
-"""Figure stages: the real cells' UMAP, UMAPs coloured by codes, code x factor bars, latent traversals.
+"""Figure stages: UMAPs coloured by metadata and codes, code x factor bars, traversals, held-out cells.
 
-Each stage reads result files, calls the library (:mod:`michigan.plots`,
+Also the traversal population and the held-out predictions on the UMAP. Each stage reads result files, calls the library (:mod:`michigan.plots`,
 :mod:`michigan.predict.traversal`) and writes its images and tables; the ``figures`` config section
 sets the UMAP, the traversals and the image resolution.
 """
@@ -8,6 +8,7 @@ sets the UMAP, the traversals and the image resolution.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,11 @@ from michigan.stages import arg, stage
 if TYPE_CHECKING:
     import argparse
 
+    import anndata as ad
     import pandas as pd
 
     from michigan import config as cfg
+    from michigan.plots.embedding import UMAPEmbedding
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +112,7 @@ def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
     outputs=lambda a: {"figure": a.output},
 )
 def plot_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
-    """Paper Figs 2, S2, S3, S5 and S6: one row of panels per model."""
+    """Paper Figs 2b and S2: one row of panels per model."""
     from michigan.api.cells import aligned
     from michigan.io import read_h5ad
     from michigan.plots import plot_umap_by_codes
@@ -238,16 +241,11 @@ def traverse(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
     from michigan.api.cells import aligned
     from michigan.io import read_h5ad
     from michigan.plots import plot_traversal_embedding, plot_traversal_genes
-    from michigan.plots.embedding import load_embedding
     from michigan.predict import traversal
     from michigan.train import load_generator, load_representation
 
     adata = read_h5ad(args.input)
-    embedding = load_embedding(args.embedding)
-    if len(embedding.coordinates) != adata.n_obs:
-        msg = f"{args.embedding} embeds {len(embedding.coordinates)} cells, {args.input} has {adata.n_obs}"
-        raise ValueError(msg)
-    embedding = embedding.with_umap(adata.X, source=str(args.embedding))
+    embedding = _placing_embedding(args.embedding, adata, args.input)
     codes = aligned(read_h5ad(args.codes), adata.obs_names, source=args.codes).obsm
     rows = traversal.population_rows(
         adata.obs,
@@ -317,8 +315,263 @@ def traverse(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
     }
 
 
+def _condition(key: str, value: Any) -> str:
+    """One condition of a population as text: ``cell_type fibroblast``, ``step >= 0 <= 5``."""
+    if isinstance(value, Mapping):
+        bounds = [
+            f"{op} {value[end]}" for end, op in (("min", ">="), ("max", "<=")) if end in value
+        ]
+        return f"{key} {' '.join(bounds)}"
+    return f"{key} {'/'.join(map(str, value))}"
+
+
 def _write_tsv(table: pd.DataFrame, path: Path) -> None:
     from michigan.io import atomic_path
 
     with atomic_path(path) as tmp:
         table.to_csv(tmp, sep="\t", index=False)
+
+
+_GENERATED = arg(
+    "--generated",
+    nargs=2,
+    action="append",
+    required=True,
+    metavar=("MODEL", "GENERATED_H5AD"),
+    help="a generator's name and its generated .h5ad (obsm code; repeat for each model)",
+)
+
+
+def _placing_embedding(path: Path, adata: ad.AnnData, source: Path) -> UMAPEmbedding:
+    """The embedding at ``path``, its UMAP refitted on the real cells ``adata`` to place new cells.
+
+    ``source`` is the file ``adata`` was read from, for the messages.
+    """
+    from michigan.plots.embedding import load_embedding
+
+    embedding = load_embedding(path)
+    if len(embedding.coordinates) != adata.n_obs:
+        msg = f"{path} embeds {len(embedding.coordinates)} cells, {source} has {adata.n_obs}"
+        raise ValueError(msg)
+    return embedding.with_umap(adata.X, source=str(path))
+
+
+def _generated_inputs(args: argparse.Namespace) -> dict[str, Path]:
+    return {f"generated_{name}": Path(path) for name, path in args.generated}
+
+
+def _generated_cells(args: argparse.Namespace) -> dict[str, ad.AnnData]:
+    """``{model: generated cells}`` of ``--generated``, each with its input codes in ``obsm``."""
+    from michigan.io import read_h5ad
+
+    generated = {}
+    for name, path in args.generated:
+        generated[name] = read_h5ad(path)
+        if keys.GENERATOR_CODE not in generated[name].obsm:
+            msg = f"{path} has no obsm {keys.GENERATOR_CODE!r}: {name} takes no code"
+            raise KeyError(msg)
+    return generated
+
+
+@stage(
+    "plot-generated-codes",
+    help="Draw generated cells on the real cells' UMAP, coloured by every dimension of their input code.",
+    section="figures",
+    arguments=(
+        arg("--input", type=Path, required=True, help="preprocessed .h5ad the UMAP was fitted on"),
+        arg("--embedding", type=Path, required=True, help="fitted PCA + UMAP (fit-umap --output)"),
+        _GENERATED,
+        _IMAGE,
+        _LABEL,
+    ),
+    inputs=lambda a: {"data": a.input, "embedding": a.embedding, **_generated_inputs(a)},
+    outputs=lambda a: {"figure": a.output},
+)
+def plot_generated_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
+    """Paper Figs 2b (InfoWGAN-GP row), S3 and S5: one row of panels per generator."""
+    from michigan.io import read_h5ad
+    from michigan.plots import plot_umap_by_codes
+
+    embedding = _placing_embedding(args.embedding, read_h5ad(args.input), args.input)
+    generated = _generated_cells(args)
+    plot_umap_by_codes(
+        {
+            name: embedding.umap_transform(embedding.pca_transform(cells.X))
+            for name, cells in generated.items()
+        },
+        {name: cells.obsm[keys.GENERATOR_CODE] for name, cells in generated.items()},
+        path=args.output,
+        title=f"{args.label}: generated cells on the real UMAP, coloured by their input code",
+        dpi=section.dpi,
+    )
+    return {"models": list(generated), "n_cells": {k: v.n_obs for k, v in generated.items()}}
+
+
+@stage(
+    "plot-generated-code-factors",
+    help="Bar charts of |Spearman rho| between generators' input codes and kNN-inferred factors.",
+    section="figures",
+    seeded=True,
+    arguments=(
+        _GENERATED,
+        arg("--real", type=Path, required=True, help="preprocessed real cells with the factors"),
+        arg("--factors", nargs="+", required=True, help="obs columns of the discrete factors"),
+        arg("--knn-k", type=int, required=True, help="neighbours of the kNN (evaluation.knn_k)"),
+        arg("--n-pcs", type=int, required=True, help="PCs of the kNN (evaluation.n_pcs)"),
+        _IMAGE,
+        _LABEL,
+    ),
+    inputs=lambda a: {"real": a.real, **_generated_inputs(a)},
+    outputs=lambda a: {"figure": a.output},
+)
+def plot_generated_code_factors(
+    args: argparse.Namespace, section: cfg.FiguresConfig
+) -> dict[str, Any]:
+    """Paper Figs S3 and S6: the correlations behind Table 3's Spearman gap of each generator."""
+    from michigan.io import read_h5ad
+    from michigan.metrics import read_factors, spearman_matrix
+    from michigan.metrics.correlation import infer_factors_knn
+    from michigan.plots import plot_code_factor_bars
+
+    real = read_h5ad(args.real)
+    factors = read_factors(real, factor_keys=args.factors)
+    n_pcs = min(args.n_pcs, real.n_vars)
+    spearman = {
+        name: spearman_matrix(
+            cells.obsm[keys.GENERATOR_CODE],
+            infer_factors_knn(real.X, factors, cells.X, k=args.knn_k, n_pcs=n_pcs, seed=args.seed),
+            allow_constant_factors=True,
+        )
+        for name, cells in _generated_cells(args).items()
+    }
+    plot_code_factor_bars(
+        spearman,
+        factor_names=args.factors,
+        path=args.output,
+        title=f"{args.label}: input codes vs the factors a {args.knn_k}-NN infers for the cells",
+        dpi=section.dpi,
+    )
+    return {"models": list(spearman), "factors": list(args.factors)}
+
+
+@stage(
+    "plot-population",
+    help="Draw the traversal population (figures.traversal_population) within the real cells' UMAP.",
+    section="figures",
+    arguments=(
+        arg("--cells", type=Path, required=True, help="real cells' UMAP .h5ad (fit-umap --cells)"),
+        _IMAGE,
+        _LABEL,
+    ),
+    inputs=lambda a: {"cells": a.cells},
+    outputs=lambda a: {"figure": a.output},
+)
+def plot_population(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
+    """Paper Figs S7b (heart fibroblasts in the whole Tabula Muris) and S8c (sci-Plex MCF7-S7259)."""
+    from michigan.io import read_h5ad
+    from michigan.plots import plot_embedding_groups
+    from michigan.predict.traversal import select_population
+
+    cells = read_h5ad(args.cells)
+    selection = dict(section.traversal_population)
+    mask = select_population(cells.obs, selection)
+    if not mask.any():
+        msg = f"no cell of {args.cells} matches figures.traversal_population {selection}"
+        raise ValueError(msg)
+    xy = cells.obsm[keys.UMAP]
+    described = ", ".join(_condition(key, value) for key, value in selection.items()) or "all cells"
+    plot_embedding_groups(
+        xy,
+        {described: {"traversal population": xy[mask]}},
+        path=args.output,
+        title=f"{args.label}: the cells the traversals start from",
+        dpi=section.dpi,
+    )
+    return {"population_cells": int(mask.sum()), "cells": cells.n_obs}
+
+
+@stage(
+    "plot-heldout-cells",
+    help="Draw each held-out combination's control, real and MichiGAN-predicted cells on the real UMAP.",
+    section="figures",
+    seeded=True,
+    arguments=(
+        arg("--input", type=Path, required=True, help="preprocessed .h5ad (all cells)"),
+        arg("--embedding", type=Path, required=True, help="fitted PCA + UMAP (fit-umap --output)"),
+        arg("--split", type=Path, required=True, help="split .json the models were trained on"),
+        arg("--codes", type=Path, required=True, help="codes .h5ad of the representation model"),
+        arg("--generator", type=Path, required=True, help="MichiGAN model directory"),
+        _IMAGE,
+        _LABEL,
+    ),
+    inputs=lambda a: {
+        "data": a.input,
+        "embedding": a.embedding,
+        "split": a.split,
+        "codes": a.codes,
+        "generator": a.generator,
+    },
+    outputs=lambda a: {"figure": a.output},
+)
+def plot_heldout_cells(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
+    """Paper Figs 5 (low-Delta H run) and S10a (held-out run): one panel per prediction."""
+    import numpy as np
+
+    from michigan.api.cells import aligned
+    from michigan.data.splits import read_split
+    from michigan.io import read_h5ad
+    from michigan.plots import plot_embedding_groups
+    from michigan.predict.arithmetic import predict_codes
+    from michigan.predict.tasks import prediction_tasks
+    from michigan.train import load_generator
+
+    adata = read_h5ad(args.input)
+    embedding = _placing_embedding(args.embedding, adata, args.input)
+    generator = load_generator(args.generator)
+    if not generator.conditional:
+        msg = f"{args.generator} holds {generator.model}, not a conditional generator"
+        raise ValueError(msg)
+    key = keys.CODE_SAMPLE if generator.info.get("codes") == "sampled" else keys.CODE_MEAN
+    codes = aligned(read_h5ad(args.codes), adata.obs_names, source=args.codes).obsm[key]
+    split = read_split(args.split)
+    cell_types = adata.obs[keys.CELL_TYPE].astype(str).to_numpy()
+    drugs = adata.obs[keys.DRUG].astype(str).to_numpy()
+    available = adata.obs_names.isin(list(split.train))
+    tasks = prediction_tasks(
+        cell_types,
+        drugs,
+        available=available,
+        held_out=split.pairs,
+        all_combinations=False,
+    )
+    xy = embedding.coordinates
+    panels = {}
+    for task, child in zip(tasks, np.random.SeedSequence(args.seed).spawn(len(tasks)), strict=True):
+        rng = np.random.default_rng(child)
+        real = (cell_types == task.cell_type) & (drugs == task.drug)
+        control = (cell_types == task.control_cell_type) & (drugs == task.drug)
+        prediction = predict_codes(
+            codes,
+            cell_types,
+            drugs,
+            cell_type=task.cell_type,
+            drug=task.drug,
+            control_cell_type=task.control_cell_type,
+            n_target=int(real.sum()),
+            available=available,
+            rng=rng,
+        )
+        predicted = generator.generate(seed=int(rng.integers(2**31 - 1)), codes=prediction.codes).x
+        panels[f"{task.condition} from {task.control_cell_type}"] = {
+            "control": xy[control],
+            "real held-out": xy[real],
+            "predicted (MichiGAN)": embedding.umap_transform(embedding.pca_transform(predicted)),
+        }
+    plot_embedding_groups(
+        xy,
+        panels,
+        path=args.output,
+        title=f"{args.label}: held-out combinations, control, real and predicted cells",
+        dpi=section.dpi,
+    )
+    return {"predictions": list(panels), "code_mode": generator.info.get("codes")}

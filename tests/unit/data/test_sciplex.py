@@ -33,7 +33,7 @@ GENES = SCIPLEX_DIR / "gene.annotations.txt.gz"
 CELLS = SCIPLEX_DIR / "cell.annotations.txt.gz"
 PDATA = SCIPLEX_DIR / "pData.txt.gz"
 FIXTURE_DRUGS = ("S1628", "S1096", "S7259", "S1262", "S1180")
-SELECTION = SciPlexSelection(drugs=FIXTURE_DRUGS)
+SELECTION = SciPlexSelection(drugs=FIXTURE_DRUGS, keep_vehicle=True)
 # 1-based cell_idx of the cells the fixture is built to keep (see make_fixtures.py comments)
 KEPT_CELLS = [1, 2, 3, 4, 5, 7, 9, 15, 16]
 
@@ -122,7 +122,7 @@ def test_hash_qc_each_condition():
     assert hash_qc_mask(table).tolist() == [True, False, False, False, False, False, False]
 
 
-def test_design_mask_keeps_vehicles_and_both_time_points():
+def test_design_mask_keeps_both_time_points_and_vehicles_only_on_request():
     table = pd.DataFrame(
         {
             "cell_type": ["A549", "A549", "A549", "HeLa", "K562", None],
@@ -131,8 +131,11 @@ def test_design_mask_keeps_vehicles_and_both_time_points():
             "vehicle": ["FALSE", "FALSE", "TRUE", "FALSE", "FALSE", "NA"],
         }
     )
-    selection = SciPlexSelection(drugs=("S1628",))
+    selection = SciPlexSelection(drugs=("S1628",), keep_vehicle=True)
     assert design_mask(table, selection).tolist() == [True, True, True, False, False, False]
+    # the paper's subset (Table S1) has no vehicle: the default drops them
+    paper = SciPlexSelection(drugs=("S1628",))
+    assert design_mask(table, paper).tolist() == [True, True, False, False, False, False]
     no_vehicle = SciPlexSelection(drugs=("S1628",), keep_vehicle=False, time_points=(24,))
     assert design_mask(table, no_vehicle).tolist() == [True, False, False, False, False, False]
 
@@ -228,7 +231,7 @@ def test_read_sciplex3_builds_the_subset(tmp_path):
 
 
 def test_hash_qc_can_be_switched_off():
-    selection = SciPlexSelection(drugs=FIXTURE_DRUGS, hash_qc=False)
+    selection = SciPlexSelection(drugs=FIXTURE_DRUGS, keep_vehicle=True, hash_qc=False)
     adata = read_sciplex3(MATRIX, GENES, CELLS, PDATA, selection=selection)
     assert adata.obs["cell_idx"].tolist() == sorted([*KEPT_CELLS, 10, 11, 12, 13])
 
@@ -240,7 +243,7 @@ def test_default_selection_reports_absent_drugs():
 
 def test_paper_typo_warns_but_is_kept(caplog):
     caplog.set_level(logging.WARNING)
-    selection = SciPlexSelection(drugs=("S1261",))
+    selection = SciPlexSelection(cell_types=("MCF7",), drugs=("S1261",))
     adata = read_sciplex3(MATRIX, GENES, CELLS, PDATA, selection=selection)
     assert "prints S1261 but means S1262" in caplog.text
     assert adata.obs.loc[barcode(6), "product_name"] == "Celecoxib"

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-TIMEOUT_S = 900
+TIMEOUT_S = 1800
 DATASET = "simulated/linear"
 RUN = f"results/{DATASET}/all/seed0"
 FIGURES = (
@@ -31,7 +31,11 @@ FIGURES = (
     f"{RUN}/figures/code_factor_bars.png",
     f"{RUN}/figures/traversal_umap.png",
     f"{RUN}/figures/traversal_genes.png",
+    f"results/{DATASET}/figures/traversal_population.png",
+    f"{RUN}/figures/generated_codes.png",
+    f"{RUN}/figures/generated_code_factor_bars.png",
 )
+WIDE_NOISE = 5
 LATENT_DIM = 3
 STEPS = 3
 TOP_GENES = 4
@@ -56,7 +60,7 @@ TINY = {
         "checkpoint_every": 2,
     },
     "generator": {
-        "models": ["wgan_gp", "michigan"],
+        "models": ["wgan_gp", "infowgan_gp", "michigan"],
         "codes": ["mean"],
         "wgan_noise_dim": LATENT_DIM,
         "noise_dim": 2,
@@ -75,9 +79,15 @@ TINY = {
         "traversal_steps": STEPS,
         "traversal_top_genes": TOP_GENES,
         "traversal_wgan_candidates": 50,
+        "traversal_wgan_noise_dims": [WIDE_NOISE],
     },
 }
-MODELS = ["btcvae_decoder", "michigan_mean", f"wgan_gp_noise{LATENT_DIM}"]
+MODELS = [
+    "btcvae_decoder",
+    "michigan_mean",
+    f"wgan_gp_noise{LATENT_DIM}",
+    f"wgan_gp_noise{WIDE_NOISE}",
+]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -97,10 +107,20 @@ def test_dry_run_plans_one_umap_per_dataset_and_one_job_per_figure_kind(tmp_path
     done = snakemake(tmp_path, "--dry-run")
     assert done.returncode == 0, done.stderr[-3000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", done.stdout, flags=re.MULTILINE))
-    expected = {"umap": "1", "umap_codes": "1", "code_factor_bars": "1", "latent_traversal": "1"}
+    expected = {
+        "umap": "1",
+        "umap_codes": "1",
+        "code_factor_bars": "1",
+        "latent_traversal": "1",
+        "traversal_population": "1",
+        "generated_codes": "1",
+        "generated_code_factor_bars": "1",
+        # the traversal's second WGAN-GP, with figures.traversal_wgan_noise_dims
+        "train_wide_wgan": "1",
+    }
     assert {rule: counts.get(rule) for rule in expected} == expected
-    # the traversal reads the representation's decoder, MichiGAN and WGAN-GP
-    assert counts.get("train_generator") == "2"
+    # WGAN-GP, InfoWGAN-GP (generated codes) and MichiGAN (traversal, generated codes)
+    assert counts.get("train_generator") == "3"
 
 
 @pytest.fixture(scope="module")

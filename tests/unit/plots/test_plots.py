@@ -107,6 +107,53 @@ def test_umap_by_codes_draws_a_row_per_model_and_a_panel_per_dimension(cells, tm
         plots.plot_umap_by_codes(xy, {}, path=tmp_path / "x.png", title="")
 
 
+def test_umap_by_codes_places_each_models_cells_where_given(cells, tmp_path):
+    xy, _ = cells
+    generated = xy[:10] + 100.0
+    codes = {"btcvae": np.ones((30, 2)), "infowgan_gp": np.arange(20.0).reshape(10, 2)}
+    fig = plots.plot_umap_by_codes(
+        {"btcvae": xy, "infowgan_gp": generated}, codes, path=tmp_path / "gen.png", title="toy"
+    )
+    drawn = {ax.get_title(): ax for ax in panels(fig)}
+    np.testing.assert_allclose(
+        np.sort(points(drawn["infowgan_gp z1"], 0), axis=0), np.sort(generated, axis=0)
+    )
+    np.testing.assert_allclose(np.sort(points(drawn["btcvae z0"], 0), axis=0), np.sort(xy, axis=0))
+    with pytest.raises(KeyError, match=r"no coordinates for the model\(s\) \['infowgan_gp'\]"):
+        plots.plot_umap_by_codes({"btcvae": xy}, codes, path=tmp_path / "x.png", title="")
+
+
+def test_code_factor_bars_without_mutual_information_draw_correlations_only(tmp_path):
+    spearman = {"infowgan_gp": np.array([[-0.9, 0.1], [0.2, 0.8]])}
+    fig = plots.plot_code_factor_bars(
+        spearman, None, factor_names=["path", "step"], path=tmp_path / "bars.png", title="toy"
+    )
+    (drawn,) = panels(fig)
+    assert drawn.get_title() == "infowgan_gp: |Spearman ρ|"
+    heights = np.array([bar.get_height() for bar in drawn.patches]).reshape(2, 2)
+    np.testing.assert_allclose(heights, np.abs(spearman["infowgan_gp"]))
+
+
+def test_embedding_groups_draw_each_group_over_the_real_cells(cells, tmp_path):
+    xy, _ = cells
+    groups = {
+        "MCF7-S7259 from A549": {"control": xy[:3], "real": xy[3:8], "predicted": xy[8:10]},
+        "K562-S1096 from A549": {"control": xy[:2], "real": xy[2:4], "predicted": xy[4:5]},
+    }
+    path = tmp_path / "groups.png"
+    fig = plots.plot_embedding_groups(xy, groups, path=path, title="toy")
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    drawn = panels(fig)
+    assert [ax.get_title() for ax in drawn] == list(groups)
+    first = drawn[0]
+    np.testing.assert_allclose(points(first, 0), xy)
+    np.testing.assert_allclose(points(first, 3), xy[8:10])
+    labels = [t.get_text() for t in first.get_legend().get_texts()]
+    assert labels == ["control (3)", "real (5)", "predicted (2)"]
+    with pytest.raises(ValueError, match="at least one group"):
+        plots.plot_embedding_groups(xy, {"empty": {}}, path=tmp_path / "x.png", title="")
+
+
 def test_code_factor_bars_show_absolute_correlations_and_mutual_information(tmp_path):
     rng = np.random.default_rng(1)
     spearman = {"vae": rng.uniform(-1, 1, (3, 4)), "btcvae": rng.uniform(-1, 1, (3, 4))}
