@@ -111,13 +111,23 @@ def fit_umap_embedding(
     n_components = min(n_pcs, n_cells - 1, n_genes)
     neighbors = min(n_neighbors, n_cells - 1)
     start = time.perf_counter()
+    logger.info("UMAP of %d cells: PCA to %d components", n_cells, n_components)
     pca = PCA(n_components=n_components, random_state=random_state).fit(matrix)
+    logger.info(
+        "UMAP of %d cells: fitting (%d neighbours); without cached numba code "
+        "(NUMBA_CACHE_DIR) its first call compiles for 1-2 minutes",
+        n_cells,
+        neighbors,
+    )
     reducer = umap.UMAP(
         n_neighbors=neighbors,
         min_dist=min_dist,
         random_state=random_state,
         n_jobs=1,
         force_approximation_algorithm=True,
+        # umap-learn's own steps (neighbours, NN-descent iterations, epochs) on the job's log
+        verbose=logger.isEnabledFor(logging.INFO),
+        tqdm_kwds={"mininterval": 10.0, "ascii": True},
     )
     coordinates = reducer.fit_transform(pca.transform(matrix))
     logger.info(
