@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import pickle
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,7 +105,7 @@ def fit_umap_embedding(
     if matrix.ndim != 2 or matrix.shape[0] < 3:
         msg = f"a UMAP needs a [cells, genes] matrix of at least 3 cells, got shape {matrix.shape}"
         raise ValueError(msg)
-    import umap  # slow to import (numba); only when a UMAP is fitted
+    umap = import_umap()
     from sklearn.decomposition import PCA
 
     n_cells, n_genes = matrix.shape
@@ -140,6 +141,26 @@ def fit_umap_embedding(
     return UMAPEmbedding(pca, reducer, np.asarray(coordinates, dtype=np.float32))
 
 
+def import_umap() -> Any:
+    """Import umap-learn with its numba functions cached on disk (``NUMBA_CACHE_DIR``).
+
+    umap-learn 0.5 asks numba to cache one of its jitted functions, so every process that fits or
+    applies a UMAP compiled the others anew (about a minute and a half on 2 cores); with caching
+    enabled, later processes load them. Imported only when needed: the import itself is slow.
+    """
+    import umap
+    from numba.core.caching import FunctionCache
+    from numba.core.dispatcher import Dispatcher
+
+    for name, module in list(sys.modules.items()):
+        if name != "umap" and not name.startswith("umap."):
+            continue
+        for value in vars(module).values():
+            if isinstance(value, Dispatcher) and not isinstance(value._cache, FunctionCache):
+                value.enable_caching()
+    return umap
+
+
 def _dense(x: Any) -> np.ndarray:
     """``x`` as a dense float32 array (sparse matrices densified)."""
     import scipy.sparse
@@ -164,4 +185,6 @@ def load_embedding(path: str | Path) -> UMAPEmbedding:
     if not isinstance(embedding, UMAPEmbedding):
         msg = f"{path} holds a {type(embedding).__name__}, not a UMAPEmbedding"
         raise ValueError(msg)
+    if "umap" in sys.modules:  # a real UMAP came back: its transform's numba code is cached too
+        import_umap()
     return embedding
