@@ -21,6 +21,7 @@ validate(config, "src/michigan/config.schema.yaml")
 report: "workflow/report/workflow.rst"
 
 
+include: "workflow/rules/envs.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/models.smk"

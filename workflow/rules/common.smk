@@ -44,7 +44,7 @@ SHELL_SETUP = (
 )
 if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
     shell.prefix(
-        SHELL_SETUP + f'export PYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}"; '
+        SHELL_SETUP + f'export PYTHONPATH="{SRC}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
     )
 else:
     shell.prefix(SHELL_SETUP + f'export PATH="{Path(sys.executable).parent}:$PATH"; ')

@@ -18,7 +18,7 @@ rule train_representation:
     benchmark:
         f"results/benchmarks/train_representation/{RUN_ID}/{{rep}}.tsv"
     conda:
-        "../../envs/michigan.yaml"
+        training_env("train_representation")
     threads: HEAVY_THREADS
     resources:
         gpu=0,
@@ -61,7 +61,7 @@ rule train_generator:
     benchmark:
         f"results/benchmarks/train_generator/{RUN_ID}/{{gen}}.tsv"
     conda:
-        "../../envs/michigan.yaml"
+        training_env("train_generator")
     threads: HEAVY_THREADS
     resources:
         gpu=0,

@@ -12,7 +12,7 @@ rule simulate:
     wildcard_constraints:
         variant="linear|nonlinear",
     conda:
-        "../../envs/michigan.yaml"
+        simulation_env
     params:
         section=simulation_params,
     shell:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import sys
 import time
 import zipfile
 from importlib import metadata
@@ -215,7 +216,13 @@ def _fit_umap(
     components: np.ndarray, *, n_neighbors: int, min_dist: float, random_state: int
 ) -> tuple[Any, np.ndarray]:
     """Fit ``umap.UMAP`` on principal components; return it and the float32 coordinates."""
-    import umap  # slow to import (numba); only when a UMAP is fitted
+    umap = import_umap()  # slow to import (numba); only when a UMAP is fitted
+    logger.info(
+        "UMAP of %d cells: fitting (%d neighbours); without cached numba code "
+        "(NUMBA_CACHE_DIR) its first call compiles for 1-2 minutes",
+        len(components),
+        n_neighbors,
+    )
 
     reducer = umap.UMAP(
         n_neighbors=n_neighbors,
@@ -223,6 +230,9 @@ def _fit_umap(
         random_state=random_state,
         n_jobs=1,
         force_approximation_algorithm=True,
+        # umap-learn's own steps (neighbours, NN-descent iterations, epochs) on the job's log
+        verbose=logger.isEnabledFor(logging.INFO),
+        tqdm_kwds={"mininterval": 10.0, "ascii": True},
     )
     coordinates = reducer.fit_transform(components)
     return reducer, np.asarray(coordinates, dtype=np.float32)
@@ -233,6 +243,26 @@ def _umap_version() -> str:
         return metadata.version("umap-learn")
     except metadata.PackageNotFoundError:
         return "not installed"
+
+
+def import_umap() -> Any:
+    """Import umap-learn with its numba functions cached on disk (``NUMBA_CACHE_DIR``).
+
+    umap-learn 0.5 asks numba to cache one of its jitted functions, so every process that fits or
+    applies a UMAP compiled the others anew (about a minute and a half on 2 cores); with caching
+    enabled, later processes load them. Imported only when needed: the import itself is slow.
+    """
+    import umap
+    from numba.core.caching import FunctionCache
+    from numba.core.dispatcher import Dispatcher
+
+    for name, module in list(sys.modules.items()):
+        if name != "umap" and not name.startswith("umap."):
+            continue
+        for value in vars(module).values():
+            if isinstance(value, Dispatcher) and not isinstance(value._cache, FunctionCache):
+                value.enable_caching()
+    return umap
 
 
 def _dense(x: Any) -> np.ndarray:

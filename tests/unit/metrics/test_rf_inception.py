@@ -8,6 +8,8 @@ from michigan.metrics import inception_score, rf_error, rf_inception_score
 SHAPES = ("uniform", "onehot_balanced", "dirichlet")
 
 
+# slow tier: fits 1000-tree forests five times per case
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("pca_fit", "key"),
     [("real", "rf_error_michigan"), ("pooled", "rf_error_michigan_pooled_pca")],

@@ -17,6 +17,7 @@ from sklearn.decomposition import PCA
 from michigan.plots.embedding import (
     UMAPEmbedding,
     fit_umap_embedding,
+    import_umap,
     load_embedding,
     save_embedding,
 )
@@ -96,3 +97,18 @@ def test_projection_and_loading_errors_name_the_problem(stub, tmp_path):
         load_embedding(partial)
     with pytest.raises(ValueError, match="at least 3 cells"):
         fit_umap_embedding(x[:2])
+
+
+def test_umap_numba_functions_are_cached_on_disk():
+    from numba.core.caching import FunctionCache
+    from numba.core.dispatcher import Dispatcher
+
+    umap = import_umap()
+    dispatchers = [
+        value
+        for module in (umap.umap_, umap.layouts, umap.spectral, umap.distances)
+        for value in vars(module).values()
+        if isinstance(value, Dispatcher)
+    ]
+    assert len(dispatchers) > 20
+    assert all(isinstance(d._cache, FunctionCache) for d in dispatchers)

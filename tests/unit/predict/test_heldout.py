@@ -195,6 +195,8 @@ def test_vehicle_drugs_come_from_the_vehicle_column():
 # DE genes
 
 
+# slow tier: compiles scanpy's numba Wilcoxon code first (minutes on a loaded 2-core machine)
+@pytest.mark.slow
 def test_top_de_genes_follow_scanpys_wilcoxon_ranking_by_absolute_score():
     rng = np.random.default_rng(1)
     control = rng.normal(size=(40, 8))

@@ -91,6 +91,8 @@ def test_missing_rpy2_is_named(monkeypatch):
         splat_paths(seed=1, backend="splatter")
 
 
+# slow tier: a fresh interpreter loads rpy2 against a missing R
+@pytest.mark.slow
 def test_missing_r_is_named():
     pytest.importorskip("rpy2")
     code = (

@@ -156,12 +156,16 @@ def port(request) -> tuple[str, dict[str, dict[str, float]]]:
     return setting, {sample: _simulate(setting, sample) for sample in ("genes", "cells")}
 
 
+# slow tier: simulates the reference's data sets (the `port` fixture)
+@pytest.mark.slow
 def test_port_matches_real_splatter(port):
     setting, summaries = port
     violations = _violations(setting, summaries, REFERENCE["stats"][setting])
     assert not violations, f"{setting} step:\n" + "\n".join(violations)
 
 
+# slow tier: shares the `port` fixture's simulations
+@pytest.mark.slow
 def test_a_linear_step_fails_the_nonlinear_reference(port):
     setting, summaries = port
     if setting != "linear":

@@ -35,6 +35,8 @@ def ppca_dir(x, tmp_path_factory):
     )
 
 
+# slow tier: compiles and trains a model
+@pytest.mark.slow
 def test_early_stopping_ends_training_and_is_recorded(x, tmp_path):
     # min_delta is huge, so no epoch improves: epoch 1 sets the reference, epochs 2 and 3 exhaust
     # patience 1, and training stops after epoch 3 of 50
@@ -121,6 +123,8 @@ def test_loading_checks_kind_and_files(ppca_dir, tmp_path):
         load_representation(tmp_path)
 
 
+# slow tier: compiles and trains a generator
+@pytest.mark.slow
 def test_generate_checks_codes(x, tmp_path):
     config = load_section("generator", params=GEN | {"noise_dim": 3})
     out = train_generator(
@@ -138,6 +142,8 @@ def test_unknown_registry_name():
         model_entry("gan")
 
 
+# slow tier: compiles and trains a model
+@pytest.mark.slow
 def test_snapshots_every_n_epochs_end_in_the_model_directory(x, tmp_path):
     from flax import serialization
 

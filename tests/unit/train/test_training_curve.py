@@ -43,6 +43,8 @@ def wgan_dir(real, tmp_path_factory):
     return train_generator(real[0].X, config, model="wgan_gp", seed=0, out_dir=out)
 
 
+# slow tier: trains a VAE and a WGAN-GP with snapshots
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["vae_dir", "wgan_dir"])
 def test_every_snapshot_generates_cells_like_the_final_model(model, real, request):
     model_dir = request.getfixturevalue(model)
@@ -60,6 +62,8 @@ def test_a_model_without_snapshots_is_an_error(real, tmp_path):
         list(snapshot_cells(ppca, real[0].X, seed=0))
 
 
+# slow tier: trains a VAE with snapshots
+@pytest.mark.slow
 def test_training_curve_stage_writes_one_row_per_snapshot_and_metric(vae_dir, real, tmp_path):
     output, figure = tmp_path / "curve.tsv", tmp_path / "curve.png"
     params = '{"rf_trees": 5, "n_cells": 30, "n_pcs": 4}'
