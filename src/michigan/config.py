@@ -23,6 +23,7 @@ import dataclasses
 import difflib
 import functools
 import json
+import math
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -89,9 +90,13 @@ def section_schema(name: str) -> dict[str, Any]:
 
 
 def _default_filling_validator() -> type[jsonschema.protocols.Validator]:
-    """Draft 2020-12 validator that also writes schema defaults into the instance."""
+    """Draft 2020-12 validator that also writes schema defaults into the instance.
+
+    It refuses NaN everywhere, and infinities unless the key's schema has ``x-allow-infinite``.
+    """
     base = jsonschema.Draft202012Validator
     validate_properties = base.VALIDATORS["properties"]
+    validate_type = base.VALIDATORS["type"]
 
     def set_defaults(validator, properties, instance, schema):
         if isinstance(instance, dict):
@@ -100,7 +105,14 @@ def _default_filling_validator() -> type[jsonschema.protocols.Validator]:
                     instance[key] = copy.deepcopy(subschema["default"])
         yield from validate_properties(validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(base, {"properties": set_defaults})
+    def finite_type(validator, types, instance, schema):
+        yield from validate_type(validator, types, instance, schema)
+        if not isinstance(instance, float) or math.isfinite(instance):
+            return
+        if math.isnan(instance) or not schema.get("x-allow-infinite"):
+            yield jsonschema.ValidationError(f"{instance!r} is not a finite number")
+
+    return jsonschema.validators.extend(base, {"properties": set_defaults, "type": finite_type})
 
 
 def validate(
@@ -212,7 +224,12 @@ def load_config(*paths: str | Path) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for path in paths:
         merged = merge(merged, read_yaml(path))
-    return validate(merged, load_schema(), source=", ".join(map(str, paths)))
+    source = ", ".join(map(str, paths))
+    filled = validate(merged, load_schema(), source=source)
+    from michigan.config_checks import check_workflow_config  # it imports this module
+
+    check_workflow_config(filled, source=source)
+    return filled
 
 
 def job_section(
@@ -376,7 +393,7 @@ class GeneratorConfig(TrainingConfig):
     wgan_noise_dim: int
     info_code_dim: int
     generator_hidden: tuple[int, ...]
-    critic_hidden: tuple[int, ...]
+    critic_hidden: tuple[int, ...] | None
     n_critic: int
     gp_weight: float
     gp_eps: str

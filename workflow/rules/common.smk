@@ -1,7 +1,7 @@
 # Helpers shared by the rules: config sections as job params, targets, wildcard constraints.
+import shlex
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
@@ -10,13 +10,41 @@ SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 
 from michigan import config as michigan_config  # noqa: E402
+from michigan import config_checks, keys  # noqa: E402
+
+
+def config_layers():
+    """(name, mapping) of the Snakefile's config file, each --configfile and the --config values,
+    in the order Snakemake merges them."""
+    settings = workflow.config_settings
+    files = [f for f in workflow.configfiles if f not in settings.configfiles]
+    files += list(settings.configfiles)
+    layers = [(str(f), michigan_config.read_yaml(f)) for f in files]
+    return layers + [("--config", dict(settings.config))]
+
 
 try:
-    michigan_config.validate(
-        config, michigan_config.load_schema(), source="the workflow config"
+    config_checks.check_workflow_config(
+        michigan_config.validate(
+            config, michigan_config.load_schema(), source="the workflow config"
+        ),
+        source="the workflow config",
     )
 except michigan_config.ConfigError as error:
     raise WorkflowError(str(error)) from None
+for note in config_checks.override_notes(config_layers()):
+    print(note, file=sys.stderr)
+
+
+def shell_words(*words):
+    """`words` quoted for the shell and joined by spaces: every config-derived value reaching a
+    rule's shell command goes through here or through `{params.x:q}`."""
+    return shlex.join(str(word) for word in words)
+
+
+def option(flag, values):
+    """`flag values...` quoted for the shell, or "" when there are no values."""
+    return shell_words(flag, *values) if values else ""
 
 
 def heavy_threads():
@@ -162,7 +190,7 @@ def split_option(wildcards):
     """The CLI option that restricts training to a split's training cells ("" for all cells)."""
     if wildcards.trainset == "all":
         return ""
-    return f"--train-split {split_file(wildcards)}"
+    return option("--train-split", [split_file(wildcards)])
 
 
 def training_inputs(wildcards):
@@ -204,7 +232,7 @@ def code_options(wildcards):
     ):
         return ""
     mode = (getattr(wildcards, "gen", None) or wildcards.model).rsplit("_", 1)[1]
-    return f"--codes {codes_file(wildcards)} --code-mode {mode}"
+    return shell_words("--codes", codes_file(wildcards), "--code-mode", mode)
 
 
 def generator_training_inputs(wildcards):
@@ -226,29 +254,34 @@ def generation_inputs(wildcards):
 # evaluation
 
 
-def dataset_factors(wildcards):
+def factor_columns(dataset):
     """obs columns of a dataset's ground-truth factors (the simulations' or a user's)."""
     from michigan import keys
 
-    if wildcards.dataset.startswith("simulated/"):
-        return " ".join(keys.SIMULATION_FACTORS)
-    if wildcards.dataset.startswith("h5ad/"):
-        factors = user_dataset(wildcards.dataset.removeprefix("h5ad/"))["factor_keys"]
+    if dataset.startswith("simulated/"):
+        return list(keys.SIMULATION_FACTORS)
+    if dataset.startswith("h5ad/"):
+        factors = user_dataset(dataset.removeprefix("h5ad/"))["factor_keys"]
         if factors:
-            return " ".join(factors)
+            return list(factors)
     raise WorkflowError(
-        f"dataset {wildcards.dataset} has no ground-truth factors for the disentanglement "
+        f"dataset {dataset} has no ground-truth factors for the disentanglement "
         "metrics (set factor_keys of an h5ad dataset)"
     )
+
+
+def dataset_factors(wildcards):
+    """The factor columns as shell words (a user's column names are quoted)."""
+    return shell_words(*factor_columns(wildcards.dataset))
 
 
 def label_option(wildcards):
     """Cell types for the inception score, where the dataset has them."""
     if wildcards.dataset.startswith(("tabula_muris/", "sciplex", "screen")):
-        return "--labels cell_type"
+        return option("--labels", [keys.CELL_TYPE])
     if wildcards.dataset.startswith("h5ad/"):
         key = user_dataset(wildcards.dataset.removeprefix("h5ad/"))["cell_type_key"]
-        return "--labels cell_type" if key else ""
+        return option("--labels", [keys.CELL_TYPE] if key else [])
     return ""
 
 
@@ -369,7 +402,7 @@ def umap_color_option(wildcards):
     columns = list(dataset["factor_keys"]) + [
         key for key in [dataset["cell_type_key"]] if key
     ]
-    return "--colors " + " ".join(columns) if columns else ""
+    return option("--colors", columns)
 
 
 def representation_codes(wildcards):
@@ -382,7 +415,7 @@ def representation_codes(wildcards):
 
 def codes_arguments(wildcards):
     return " ".join(
-        f"--codes {model} {path}"
+        shell_words("--codes", model, path)
         for model, path in representation_codes(wildcards).items()
     )
 
@@ -414,15 +447,15 @@ def traversal_inputs(wildcards):
 
 def traversal_model_options(wildcards, input):
     return " ".join(
-        [f"--conditional {path}" for path in input.conditional]
-        + [f"--unconditional {path}" for path in input.unconditional]
+        [shell_words("--conditional", path) for path in input.conditional]
+        + [shell_words("--unconditional", path) for path in input.unconditional]
     )
 
 
 def has_factors(dataset):
     """Whether `dataset` has ground-truth factors (for the code x factor bar charts)."""
     try:
-        dataset_factors(SimpleNamespace(dataset=dataset))
+        factor_columns(dataset)
     except WorkflowError:
         return False
     return True
@@ -497,8 +530,8 @@ def prediction_runs(trainset, kind):
 
 
 def statistics_labels(wildcards):
-    return " ".join(
+    return [
         f"{trainset}/{codes}"
         for trainset in ("heldout", "lowdh")
         for codes in config["generator"]["codes"]
-    )
+    ]

@@ -58,8 +58,8 @@ rule predict_heldout:
         "python -m michigan predict-heldout --params {params.section:q} --seed {wildcards.seed} "
         "--input {input.data} --split {input.split} --codes {input.codes} "
         "--representation {input.representation} --generator {input.generator} "
-        "--code-mode {wildcards.codes} {params.scope} --rf-trees {params.rf_trees} "
-        "--rf-folds {params.rf_folds} --n-pcs {params.n_pcs} --threads {threads} "
+        "--code-mode {wildcards.codes} {params.scope} --rf-trees {params.rf_trees:q} "
+        "--rf-folds {params.rf_folds:q} --n-pcs {params.n_pcs:q} --threads {threads} "
         "--output {output.table} --summary {output.summary} > {log} 2>&1"
 
 
@@ -112,11 +112,11 @@ rule prediction_figures:
     conda:
         "../../envs/michigan.yaml"
     params:
-        codes=" ".join(config["generator"]["codes"]),
+        codes=config["generator"]["codes"],
     shell:
-        "(python -m michigan plot-prediction --figure rf_error --codes {params.codes} "
+        "(python -m michigan plot-prediction --figure rf_error --codes {params.codes:q} "
         "--tables {input.tables} --summaries {input.summaries} --output {output.rf_error} && "
-        "python -m michigan plot-prediction --figure delta_h --codes {params.codes} "
+        "python -m michigan plot-prediction --figure delta_h --codes {params.codes:q} "
         "--tables {input.tables} --summaries {input.summaries} --output {output.delta_h}) "
         "> {log} 2>&1"
 
@@ -137,9 +137,9 @@ rule prediction_figure_lowdh:
     conda:
         "../../envs/michigan.yaml"
     params:
-        codes=" ".join(config["generator"]["codes"]),
+        codes=config["generator"]["codes"],
     shell:
-        "python -m michigan plot-prediction --figure lowdh --codes {params.codes} "
+        "python -m michigan plot-prediction --figure lowdh --codes {params.codes:q} "
         "--tables {input.tables} --summaries {input.summaries} --output {output.figure} "
         "> {log} 2>&1"
 
@@ -163,4 +163,4 @@ rule prediction_statistics:
         labels=statistics_labels,
     shell:
         "python -m michigan prediction-statistics --summaries {input.heldout} {input.lowdh} "
-        "--labels {params.labels} --output {output.table} > {log} 2>&1"
+        "--labels {params.labels:q} --output {output.table} > {log} 2>&1"
