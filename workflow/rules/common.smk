@@ -10,7 +10,8 @@ SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 
 from michigan import config as michigan_config  # noqa: E402
-from michigan import config_checks, keys  # noqa: E402
+from michigan import catalogue, config_checks, targets  # noqa: E402
+from michigan.report.paper import TABLES  # noqa: E402
 
 
 def config_layers():
@@ -84,16 +85,11 @@ def section_params(name, dataset=None):
 
 
 # --------------------------------------------------------------------------------------------------
-# datasets
-
-#: every dataset the pipeline knows; a dataset's files live under results/<dataset>/
-DATASETS = r"simulated/(?:linear|nonlinear)|screen|tabula_muris/(?:whole|heart)|sciplex|h5ad/[A-Za-z0-9_.-]+"
-#: datasets preprocessed from their own counts (the heart is a subset of the whole data)
-PREPROCESSED_DATASETS = r"simulated/(?:linear|nonlinear)|screen|tabula_muris/whole|sciplex|h5ad/[A-Za-z0-9_.-]+"
+# datasets (michigan.catalogue); a dataset's files live under results/<dataset>/
 
 
 wildcard_constraints:
-    dataset=DATASETS,
+    dataset=catalogue.dataset_pattern(),
     seed=r"\d+",
 
 
@@ -147,7 +143,9 @@ def section_keys_params(name, keep):
     holds, as job params: for rules that use only part of a section."""
 
     def params(wildcards):
-        section = michigan_config.job_section(config, name, dataset=wildcards.dataset)
+        section = michigan_config.job_section(
+            config, name, dataset=getattr(wildcards, "dataset", None)
+        )
         return michigan_config.dump_params(
             {k: v for k, v in section.items() if keep(k)}
         )
@@ -155,27 +153,25 @@ def section_keys_params(name, keep):
     return params
 
 
+def evaluation_params(*names):
+    """Job params: only the evaluation keys `names`."""
+    return section_keys_params("evaluation", lambda key: key in names)
+
+
 def simulation_params(wildcards):
     return section_params("simulation", f"simulated/{wildcards.variant}")
 
 
 # --------------------------------------------------------------------------------------------------
-# models
-
-REPRESENTATIONS = ["ppca", "vae", "btcvae"]
-CONDITIONAL_GENERATORS = ["cwgan_gp", "michigan"]
-GENERATORS = ["wgan_gp", "infowgan_gp"] + [
-    f"{model}_{codes}"
-    for model in CONDITIONAL_GENERATORS
-    for codes in ("mean", "sampled")
-]
+# models (michigan.catalogue): a run is a model, or a conditional generator and its code mode
 
 
 wildcard_constraints:
-    trainset=r"all|heldout|lowdh",
-    rep="|".join(REPRESENTATIONS),
-    gen="|".join(GENERATORS),
-    model="|".join(REPRESENTATIONS + GENERATORS),
+    trainset="|".join(catalogue.TRAINSETS),
+    rep=catalogue.run_pattern("representation"),
+    gen=catalogue.run_pattern("generator"),
+    model=catalogue.run_pattern(),
+    codes="|".join(catalogue.CODE_MODES),
 
 
 def run_dir(wildcards):
@@ -208,16 +204,17 @@ def generator_params(wildcards):
     return section_params("generator", wildcards.dataset)
 
 
+def run_name(wildcards):
+    return getattr(wildcards, "gen", None) or wildcards.model
+
+
 def generator_model(wildcards):
     """`michigan_mean` -> `michigan`; unconditional names stay as they are."""
-    return (
-        wildcards.gen.rsplit("_", 1)[0] if is_conditional(wildcards) else wildcards.gen
-    )
+    return catalogue.run_model(wildcards.gen).name
 
 
 def is_conditional(wildcards):
-    name = getattr(wildcards, "gen", None) or wildcards.model
-    return name.rsplit("_", 1)[0] in CONDITIONAL_GENERATORS
+    return catalogue.run_model(run_name(wildcards)).conditional
 
 
 def codes_file(wildcards):
@@ -227,11 +224,9 @@ def codes_file(wildcards):
 
 
 def code_options(wildcards):
-    if getattr(wildcards, "model", None) in REPRESENTATIONS or not is_conditional(
-        wildcards
-    ):
+    if not is_conditional(wildcards):
         return ""
-    mode = (getattr(wildcards, "gen", None) or wildcards.model).rsplit("_", 1)[1]
+    mode = run_name(wildcards).rsplit("_", 1)[1]
     return shell_words("--codes", codes_file(wildcards), "--code-mode", mode)
 
 
@@ -245,7 +240,7 @@ def generator_training_inputs(wildcards):
 def generation_inputs(wildcards):
     inputs = training_inputs(wildcards)
     inputs["model"] = f"{run_dir(wildcards)}/{wildcards.model}/model"
-    if wildcards.model not in REPRESENTATIONS and is_conditional(wildcards):
+    if is_conditional(wildcards):
         inputs["codes"] = codes_file(wildcards)
     return inputs
 
@@ -254,134 +249,31 @@ def generation_inputs(wildcards):
 # evaluation
 
 
-def factor_columns(dataset):
-    """obs columns of a dataset's ground-truth factors (the simulations' or a user's)."""
-    from michigan import keys
-
-    if dataset.startswith("simulated/"):
-        return list(keys.SIMULATION_FACTORS)
-    if dataset.startswith("h5ad/"):
-        factors = user_dataset(dataset.removeprefix("h5ad/"))["factor_keys"]
-        if factors:
-            return list(factors)
-    raise WorkflowError(
-        f"dataset {dataset} has no ground-truth factors for the disentanglement "
-        "metrics (set factor_keys of an h5ad dataset)"
-    )
-
-
 def dataset_factors(wildcards):
-    """The factor columns as shell words (a user's column names are quoted)."""
-    return shell_words(*factor_columns(wildcards.dataset))
+    """The dataset's factor columns as shell words (a user's column names are quoted)."""
+    try:
+        return shell_words(*targets.factor_columns(config, wildcards.dataset))
+    except (KeyError, ValueError) as error:
+        raise WorkflowError(str(error)) from None
 
 
 def label_option(wildcards):
     """Cell types for the inception score, where the dataset has them."""
-    if wildcards.dataset.startswith(("tabula_muris/", "sciplex", "screen")):
-        return option("--labels", [keys.CELL_TYPE])
-    if wildcards.dataset.startswith("h5ad/"):
-        key = user_dataset(wildcards.dataset.removeprefix("h5ad/"))["cell_type_key"]
-        return option("--labels", [keys.CELL_TYPE] if key else [])
-    return ""
+    labels = targets.dataset(config, wildcards.dataset).labels
+    return option("--labels", [labels] if labels else [])
 
 
 # --------------------------------------------------------------------------------------------------
-# targets
-
-
-def generator_runs():
-    """Generator run names: unconditional models, conditional ones once per code mode."""
-    runs = []
-    for model in config["generator"]["models"]:
-        if model in CONDITIONAL_GENERATORS:
-            runs += [f"{model}_{codes}" for codes in config["generator"]["codes"]]
-        else:
-            runs.append(model)
-    return runs
-
-
-def simulated_datasets():
-    return [f"simulated/{variant}" for variant in config["simulation"]["variants"]]
-
-
-def model_files(datasets, models, name, trainset="all"):
-    """`name` (e.g. disentanglement.json) of every model, dataset and seed."""
-    return [
-        f"results/{dataset}/{trainset}/seed{seed}/{model}/{name}"
-        for dataset in datasets
-        for seed in config["seeds"]
-        for model in models
-    ]
-
-
-def disentanglement_metrics():
-    """Tables 1 and 3: codes of the representation models, input codes of the generators."""
-    models = config["representation"]["models"] + generator_runs()
-    return model_files(simulated_datasets(), models, "disentanglement.json")
-
-
-TABULA_MURIS = ["tabula_muris/heart", "tabula_muris/whole"]
-
-
-def generation_metrics():
-    """Table 2: generated cells of the VAEs (noisy reconstructions) and the generators."""
-    models = [
-        m for m in config["representation"]["models"] if m != "ppca"
-    ] + generator_runs()
-    return model_files(TABULA_MURIS, models, "generation.json")
-
-
-def training_curves(datasets):
-    """Fig. S4: training curves of the Table 2 models, when snapshots are kept."""
-    models = []
-    if config["representation"]["snapshot_every"]:
-        models += [m for m in config["representation"]["models"] if m != "ppca"]
-    if config["generator"]["snapshot_every"]:
-        models += generator_runs()
-    return model_files(datasets, models, "training_curve.tsv")
+# targets (michigan.targets)
 
 
 def table_inputs(wildcards):
-    if wildcards.table == "table2":
-        return generation_metrics()
-    return disentanglement_metrics()
+    return targets.table_inputs(config, wildcards.table)
 
 
 def final_targets():
     """Every output that `rule all` builds for the configured experiments."""
-    experiments = config["experiments"]
-    targets = []
-    if "simulated_disentanglement" in experiments:
-        names = ("table1", "table3", "orderings")
-        targets += [f"results/tables/{name}.md" for name in names]
-        targets += figure_targets(simulated_datasets())
-    if "tabula_muris_generation" in experiments:
-        targets.append("results/tables/table2.md")
-        targets += training_curves(TABULA_MURIS)
-        targets += figure_targets(["tabula_muris/heart"])
-        targets += figure_targets(["tabula_muris/whole"], traversals=False)
-    for experiment, dataset in (
-        ("screen_heldout", "screen"),
-        ("sciplex_heldout", "sciplex"),
-    ):
-        if experiment in experiments:
-            targets += heldout_targets(dataset)
-    return targets
-
-
-def heldout_targets(dataset):
-    """Fig. 4a-c and the test statistics of the held-out experiment on `dataset`, every seed."""
-    names = [
-        "fig4a_rf_error.png",
-        "fig4b_delta_h.png",
-        "fig4c_lowdh.png",
-        "statistics.tsv",
-    ]
-    return [
-        f"results/{dataset}/prediction/seed{seed}/{name}"
-        for seed in config["seeds"]
-        for name in names
-    ]
+    return targets.final_targets(config)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -396,13 +288,7 @@ def figures_params(*prefixes):
 
 def umap_color_option(wildcards):
     """A user dataset's factor and cell type columns; the other datasets' metadata is found by name."""
-    if not wildcards.dataset.startswith("h5ad/"):
-        return ""
-    dataset = user_dataset(wildcards.dataset.removeprefix("h5ad/"))
-    columns = list(dataset["factor_keys"]) + [
-        key for key in [dataset["cell_type_key"]] if key
-    ]
-    return option("--colors", columns)
+    return option("--colors", targets.umap_colors(config, wildcards.dataset))
 
 
 def representation_codes(wildcards):
@@ -420,21 +306,10 @@ def codes_arguments(wildcards):
     )
 
 
-def traversal_generators():
-    """(conditional, unconditional) generator runs traversed: MichiGAN per code mode, WGAN-GP."""
-    models = config["generator"]["models"]
-    conditional = [
-        f"michigan_{codes}"
-        for codes in config["generator"]["codes"]
-        if "michigan" in models
-    ]
-    return conditional, [model for model in ("wgan_gp",) if model in models]
-
-
 def traversal_inputs(wildcards):
     run = run_dir(wildcards)
     representation = config["generator"]["representation"]
-    conditional, unconditional = traversal_generators()
+    conditional, unconditional = targets.traversal_runs(config)
     return {
         "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
         "embedding": f"results/{wildcards.dataset}/umap/embedding.pkl",
@@ -450,32 +325,6 @@ def traversal_model_options(wildcards, input):
         [shell_words("--conditional", path) for path in input.conditional]
         + [shell_words("--unconditional", path) for path in input.unconditional]
     )
-
-
-def has_factors(dataset):
-    """Whether `dataset` has ground-truth factors (for the code x factor bar charts)."""
-    try:
-        factor_columns(dataset)
-    except WorkflowError:
-        return False
-    return True
-
-
-def figure_targets(datasets, trainset="all", traversals=True):
-    """Every figure of `datasets` for every seed: what `rule all` requests for the figures
-    (the traversal figures only with `traversals`, e.g. not for a dataset without a population).
-    """
-    targets = [f"results/{dataset}/figures/umap_factors.png" for dataset in datasets]
-    names = ["umap_codes"] + (
-        ["traversal_umap", "traversal_genes"] if traversals else []
-    )
-    for dataset in datasets:
-        for seed in config["seeds"]:
-            figures = f"results/{dataset}/{trainset}/seed{seed}/figures"
-            targets += [f"{figures}/{name}.png" for name in names]
-            if has_factors(dataset):
-                targets.append(f"{figures}/code_factor_bars.png")
-    return targets
 
 
 # --------------------------------------------------------------------------------------------------
@@ -530,8 +379,4 @@ def prediction_runs(trainset, kind):
 
 
 def statistics_labels(wildcards):
-    return [
-        f"{trainset}/{codes}"
-        for trainset in ("heldout", "lowdh")
-        for codes in config["generator"]["codes"]
-    ]
+    return targets.statistics_labels(config)

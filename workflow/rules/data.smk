@@ -122,7 +122,7 @@ rule preprocess:
     benchmark:
         "results/benchmarks/preprocess/{dataset}.tsv"
     wildcard_constraints:
-        dataset=PREPROCESSED_DATASETS,
+        dataset=catalogue.dataset_pattern(own_counts=True),
     conda:
         "../../envs/michigan.yaml"
     params:

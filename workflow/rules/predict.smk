@@ -41,8 +41,7 @@ rule predict_heldout:
     benchmark:
         f"results/benchmarks/predict_heldout/{RUN_ID}/{{codes}}.tsv"
     wildcard_constraints:
-        trainset="heldout|lowdh",
-        codes="mean|sampled",
+        trainset="|".join(targets.PREDICTION_TRAINSETS),
     conda:
         "../../envs/michigan.yaml"
     threads: HEAVY_THREADS
@@ -51,15 +50,13 @@ rule predict_heldout:
             "all_combinations", "max_cells", "delta_h_cells", "n_de_genes"
         ),
         scope=prediction_scope,
-        rf_trees=config["evaluation"]["rf_trees"],
-        rf_folds=config["evaluation"]["rf_folds"],
-        n_pcs=config["evaluation"]["n_pcs"],
+        evaluation=evaluation_params("rf_trees", "rf_folds", "n_pcs"),
     shell:
         "python -m michigan predict-heldout --params {params.section:q} --seed {wildcards.seed} "
         "--input {input.data} --split {input.split} --codes {input.codes} "
         "--representation {input.representation} --generator {input.generator} "
-        "--code-mode {wildcards.codes} {params.scope} --rf-trees {params.rf_trees:q} "
-        "--rf-folds {params.rf_folds:q} --n-pcs {params.n_pcs:q} --threads {threads} "
+        "--code-mode {wildcards.codes} {params.scope} --evaluation {params.evaluation:q} "
+        "--threads {threads} "
         "--output {output.table} --summary {output.summary} > {log} 2>&1"
 
 
