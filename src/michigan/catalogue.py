@@ -18,6 +18,7 @@ from michigan import keys
 
 ModelKind = Literal["representation", "generator"]
 TraversalRole = Literal["conditional", "unconditional"]
+ExperimentKind = Literal["disentanglement", "generation", "heldout", "user"]
 
 #: how a conditional generator takes its codes: posterior means, or a posterior sample per minibatch
 CODE_MODES: tuple[str, ...] = ("mean", "sampled")
@@ -200,12 +201,17 @@ class Experiment:
         Config name.
     summary
         What it reproduces.
+    kind
+        What it builds (:func:`michigan.targets.final_targets`): the disentanglement tables on the
+        simulations, the generation table, the held-out prediction on each of its datasets, or
+        everything on the user's datasets.
     datasets
         Its fixed datasets (the user-data experiment takes every ``h5ad.datasets`` entry).
     """
 
     name: str
     summary: str
+    kind: ExperimentKind
     datasets: tuple[str, ...] = ()
 
 
@@ -213,15 +219,17 @@ EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
     for experiment in (
         Experiment("simulated_disentanglement",
-                   "Tables 1 and 3 on the Splat simulations, their figures",
+                   "Tables 1 and 3 on the Splat simulations, their figures", "disentanglement",
                    ("simulated/linear", "simulated/nonlinear")),
         Experiment("screen_heldout", "held-out prediction on the simulated perturbation screen",
-                   ("screen",)),
+                   "heldout", ("screen",)),
         Experiment("tabula_muris_generation", "Table 2 and figures on Tabula Muris (downloads)",
-                   ("tabula_muris/heart", "tabula_muris/whole")),
-        Experiment("sciplex_heldout", "Fig. 4 on sci-Plex 3 (downloads 3 GB)", ("sciplex",)),
+                   "generation", ("tabula_muris/heart", "tabula_muris/whole")),
+        Experiment("sciplex_heldout", "Fig. 4 on sci-Plex 3 (downloads 3 GB)", "heldout",
+                   ("sciplex",)),
         Experiment("user_data",
-                   "every h5ad.datasets entry: models, metrics, figures, held-out prediction"),
+                   "every h5ad.datasets entry: models, metrics, figures, held-out prediction",
+                   "user"),
     )
 }  # fmt: skip
 

@@ -34,6 +34,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from michigan import catalogue
+
 SCHEMA_RESOURCE = "config.schema.yaml"
 BY_DATASET = "by_dataset"
 
@@ -54,7 +56,7 @@ def load_schema() -> dict[str, Any]:
     (without defaults, so that an override stays partial).
     """
     text = resources.files("michigan").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    schema = yaml.safe_load(text)
+    schema = _catalogue_enums(yaml.safe_load(text))
     for section in schema["properties"].values():
         properties = section.get("properties", {})
         if BY_DATASET in properties:
@@ -64,6 +66,27 @@ def load_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": override,
             }
+    return schema
+
+
+def _catalogue_enums(schema: Any) -> Any:
+    """Fill in ``enum`` wherever the schema says ``x-catalogue: <list>``.
+
+    Model, code mode and experiment names come from :mod:`michigan.catalogue`.
+    """
+    names = {
+        "representation": catalogue.models("representation"),
+        "generator": catalogue.models("generator"),
+        "code_modes": catalogue.CODE_MODES,
+        "experiments": tuple(catalogue.EXPERIMENTS),
+    }
+    if isinstance(schema, dict):
+        filled = {k: _catalogue_enums(v) for k, v in schema.items()}
+        if "x-catalogue" in schema:
+            filled["enum"] = list(names[schema["x-catalogue"]])
+        return filled
+    if isinstance(schema, list):
+        return [_catalogue_enums(v) for v in schema]
     return schema
 
 

@@ -210,23 +210,25 @@ def user_data_targets(config: Config) -> list[str]:
 
 def final_targets(config: Config) -> list[str]:
     """Every output that ``rule all`` builds for the configured experiments."""
-    experiments = config["experiments"]
     targets: list[str] = []
-    if "simulated_disentanglement" in experiments:
-        targets += [f"results/tables/{name}.md" for name in ("table1", "table3", "orderings")]
-        targets += figure_targets(config, simulated_datasets(config))
-    if "tabula_muris_generation" in experiments:
-        datasets = catalogue.EXPERIMENTS["tabula_muris_generation"].datasets
-        targets.append("results/tables/table2.md")
-        targets += training_curves(config, datasets)
-        targets += figure_targets(config, datasets)
-    for name in ("screen_heldout", "sciplex_heldout"):
-        if name in experiments:
-            for held_out in catalogue.EXPERIMENTS[name].datasets:
-                targets += heldout_targets(config, held_out)
-    if "user_data" in experiments:
-        targets += user_data_targets(config)
+    for experiment in (catalogue.EXPERIMENTS[name] for name in config["experiments"]):
+        targets += _experiment_targets(config, experiment)
     return targets
+
+
+def _experiment_targets(config: Config, experiment: catalogue.Experiment) -> list[str]:
+    if experiment.kind == "disentanglement":
+        tables = [f"results/tables/{name}.md" for name in ("table1", "table3", "orderings")]
+        return tables + figure_targets(config, simulated_datasets(config))
+    if experiment.kind == "generation":
+        return [
+            "results/tables/table2.md",
+            *training_curves(config, experiment.datasets),
+            *figure_targets(config, experiment.datasets),
+        ]
+    if experiment.kind == "heldout":
+        return [f for name in experiment.datasets for f in heldout_targets(config, name)]
+    return user_data_targets(config)
 
 
 def statistics_labels(config: Config) -> list[str]:

@@ -24,15 +24,20 @@ def config_layers():
     return layers + [("--config", dict(settings.config))]
 
 
-try:
-    config_checks.check_workflow_config(
-        michigan_config.validate(
-            config, michigan_config.load_schema(), source="the workflow config"
-        ),
-        source="the workflow config",
-    )
-except michigan_config.ConfigError as error:
-    raise WorkflowError(str(error)) from None
+def validated_config():
+    """The config with the schema's defaults, after every check (michigan.config_checks)."""
+    source = "the workflow config"
+    try:
+        filled = michigan_config.validate(
+            config, michigan_config.load_schema(), source=source
+        )
+        config_checks.check_workflow_config(filled, source=source)
+    except michigan_config.ConfigError as error:
+        raise WorkflowError(str(error)) from None
+    return filled
+
+
+config.update(validated_config())
 for note in config_checks.override_notes(config_layers()):
     print(note, file=sys.stderr)
 
