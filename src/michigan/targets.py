@@ -66,7 +66,8 @@ def umap_colors(config: Config, name: str) -> list[str]:
     if not name.startswith(catalogue.USER_PREFIX):
         return []
     entry = config["h5ad"]["datasets"][name.removeprefix(catalogue.USER_PREFIX)]
-    return [*entry["factor_keys"], *[k for k in [entry["cell_type_key"]] if k]]
+    columns = [*entry["factor_keys"], *[k for k in [entry["cell_type_key"]] if k]]
+    return list(dict.fromkeys(columns))
 
 
 def generator_runs(config: Config) -> list[str]:

@@ -117,3 +117,9 @@ def test_user_data_with_a_cell_type_drug_and_pairs_gets_the_heldout_prediction()
     files = targets.final_targets(config)
     assert "results/h5ad/mine/prediction/seed0/statistics.tsv" in files
     assert "results/h5ad/mine/prediction/seed0/fig4c_lowdh.png" in files
+
+
+def test_user_umap_colours_name_each_column_once():
+    config = user_config(factor_keys=["line", "batch"], cell_type_key="line")
+    assert targets.umap_colors(config, "h5ad/mine") == ["line", "batch"]
+    assert targets.umap_colors(config, "screen") == []
