@@ -1,7 +1,7 @@
 # MichiGAN reproduction pipeline: entry point only. Rules live in workflow/rules/*.smk, helpers in
 # workflow/rules/common.smk, report captions in workflow/report/, the configuration contract in
 # src/michigan/config.schema.yaml.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -10,12 +10,9 @@ min_version("9.0")
 configfile: workflow.source_path("config.yaml")
 
 
-# common.smk checks the config first and lists every problem by key; Snakemake's validation then
-# fills in the schema's defaults.
+# common.smk validates the config once (every problem listed by key) and fills in the schema's
+# defaults.
 include: "workflow/rules/common.smk"
-
-
-validate(config, "src/michigan/config.schema.yaml")
 
 
 report: "workflow/report/workflow.rst"

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from michigan import catalogue
 from michigan import config as cfg
 from michigan.io import BusyError, RunRecorder, run_record_path
 from michigan.jaxcache import configure_compilation_cache
@@ -117,10 +118,47 @@ def _load_params(
         if not isinstance(params, dict):
             msg = f"--params must be a JSON object (the '{stage.section}' section), got {params!r}"
             raise cfg.ConfigError(msg)
-        section = cfg.load_section(stage.section, params=params)
     else:
-        section = cfg.load_section(stage.section, config_files=args.config, dataset=args.dataset)
+        config = cfg.load_config(*args.config)
+        dataset = _config_dataset(args, config, stage.section)
+        params = cfg.job_section(config, stage.section, dataset=dataset)
+    section = cfg.load_section(stage.section, params=params)
     return section, cfg.as_dict(section)
+
+
+def _config_dataset(
+    args: argparse.Namespace, config: Mapping[str, Any], section: str
+) -> str | None:
+    """The dataset whose ``by_dataset`` overrides apply to a ``--config`` run, as in Snakemake.
+
+    ``--dataset`` if given (it must name a dataset of the configuration), else the dataset of the
+    first ``results/<dataset>/`` path among the options; the log says which was used, or that the
+    section's overrides were left out.
+    """
+    known = catalogue.datasets(config)
+    if args.dataset is not None:
+        if args.dataset not in known:
+            msg = f"--dataset {args.dataset!r} is no dataset of the configuration; known: {sorted(known)}"
+            raise cfg.ConfigError(msg)
+        return args.dataset
+    overridden = sorted(config[section].get(cfg.BY_DATASET) or {})
+    for value in vars(args).values():
+        dataset = catalogue.dataset_of_path(value) if isinstance(value, str | Path) else None
+        if dataset is not None:
+            logger.info(
+                "--config without --dataset: applying the by_dataset overrides of %s (from %s)",
+                dataset,
+                value,
+            )
+            return dataset
+    if overridden:
+        logger.warning(
+            "--config without --dataset and no results/<dataset>/ path: section %r without its "
+            "by_dataset overrides (set for %s); pass --dataset to apply one",
+            section,
+            ", ".join(overridden),
+        )
+    return None
 
 
 def _require_inputs(inputs: Mapping[str, Path | str]) -> None:

@@ -23,6 +23,7 @@ import dataclasses
 import difflib
 import functools
 import json
+import math
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +33,8 @@ from typing import Any
 
 import jsonschema
 import yaml
+
+from michigan import catalogue
 
 SCHEMA_RESOURCE = "config.schema.yaml"
 BY_DATASET = "by_dataset"
@@ -53,7 +56,7 @@ def load_schema() -> dict[str, Any]:
     (without defaults, so that an override stays partial).
     """
     text = resources.files("michigan").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    schema = yaml.safe_load(text)
+    schema = _catalogue_enums(yaml.safe_load(text))
     for section in schema["properties"].values():
         properties = section.get("properties", {})
         if BY_DATASET in properties:
@@ -63,6 +66,27 @@ def load_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": override,
             }
+    return schema
+
+
+def _catalogue_enums(schema: Any) -> Any:
+    """Fill in ``enum`` wherever the schema says ``x-catalogue: <list>``.
+
+    Model, code mode and experiment names come from :mod:`michigan.catalogue`.
+    """
+    names = {
+        "representation": catalogue.models("representation"),
+        "generator": catalogue.models("generator"),
+        "code_modes": catalogue.CODE_MODES,
+        "experiments": tuple(catalogue.EXPERIMENTS),
+    }
+    if isinstance(schema, dict):
+        filled = {k: _catalogue_enums(v) for k, v in schema.items()}
+        if "x-catalogue" in schema:
+            filled["enum"] = list(names[schema["x-catalogue"]])
+        return filled
+    if isinstance(schema, list):
+        return [_catalogue_enums(v) for v in schema]
     return schema
 
 
@@ -89,9 +113,13 @@ def section_schema(name: str) -> dict[str, Any]:
 
 
 def _default_filling_validator() -> type[jsonschema.protocols.Validator]:
-    """Draft 2020-12 validator that also writes schema defaults into the instance."""
+    """Draft 2020-12 validator that also writes schema defaults into the instance.
+
+    It refuses NaN everywhere, and infinities unless the key's schema has ``x-allow-infinite``.
+    """
     base = jsonschema.Draft202012Validator
     validate_properties = base.VALIDATORS["properties"]
+    validate_type = base.VALIDATORS["type"]
 
     def set_defaults(validator, properties, instance, schema):
         if isinstance(instance, dict):
@@ -100,7 +128,14 @@ def _default_filling_validator() -> type[jsonschema.protocols.Validator]:
                     instance[key] = copy.deepcopy(subschema["default"])
         yield from validate_properties(validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(base, {"properties": set_defaults})
+    def finite_type(validator, types, instance, schema):
+        yield from validate_type(validator, types, instance, schema)
+        if not isinstance(instance, float) or math.isfinite(instance):
+            return
+        if math.isnan(instance) or not schema.get("x-allow-infinite"):
+            yield jsonschema.ValidationError(f"{instance!r} is not a finite number")
+
+    return jsonschema.validators.extend(base, {"properties": set_defaults, "type": finite_type})
 
 
 def validate(
@@ -212,7 +247,12 @@ def load_config(*paths: str | Path) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for path in paths:
         merged = merge(merged, read_yaml(path))
-    return validate(merged, load_schema(), source=", ".join(map(str, paths)))
+    source = ", ".join(map(str, paths))
+    filled = validate(merged, load_schema(), source=source)
+    from michigan.config_checks import check_workflow_config  # it imports this module
+
+    check_workflow_config(filled, source=source)
+    return filled
 
 
 def job_section(
@@ -297,7 +337,7 @@ def as_dict(section: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _plain(dataclasses.asdict(value))
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
@@ -378,7 +418,7 @@ class GeneratorConfig(TrainingConfig):
     wgan_noise_dim: int
     info_code_dim: int
     generator_hidden: tuple[int, ...]
-    critic_hidden: tuple[int, ...]
+    critic_hidden: tuple[int, ...] | None
     n_critic: int
     gp_weight: float
     gp_eps: str

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from flax import serialization
 
+from michigan import catalogue
 from michigan.config import load_section
 from michigan.train import MODELS, loop, read_history
 from michigan.train.artifacts import VARIABLES_FILE
+from michigan.train.generator import GENERATOR_MODELS, is_conditional
 
 N_CELLS, N_GENES, K = 64, 10, 3
 EPOCHS, EVERY = 12, 3
@@ -102,18 +104,18 @@ def _flatten(tree, prefix=""):
     return {prefix: np.asarray(tree)}
 
 
-def test_registry_holds_the_seven_models():
-    assert set(MODELS) == {
-        "ppca",
-        "vae",
-        "btcvae",
-        "wgan_gp",
-        "infowgan_gp",
-        "cwgan_gp",
-        "michigan",
-    }
-    assert [n for n, e in MODELS.items() if e.conditional] == ["cwgan_gp", "michigan"]
-    assert [n for n, e in MODELS.items() if not e.iterative] == ["ppca"]
+def test_registry_holds_every_catalogue_model_with_its_trainer():
+    assert list(MODELS) == list(catalogue.MODELS)
+    for name, entry in MODELS.items():
+        model = catalogue.MODELS[name]
+        assert (entry.kind, entry.conditional, entry.iterative) == (
+            model.kind,
+            model.conditional,
+            model.iterative,
+        )
+        if entry.kind == "generator":
+            assert is_conditional(name) == model.conditional, name
+    assert set(GENERATOR_MODELS) == set(catalogue.models("generator"))
 
 
 @pytest.mark.parametrize("name", list(MODELS))

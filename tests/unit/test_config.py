@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from michigan import config as cfg
+from michigan.config_checks import check_workflow_config, override_notes
 
 REPO = Path(__file__).resolve().parents[2]
 PRESETS = [REPO / "config.yaml", REPO / "config" / "paper.yaml"]
@@ -267,3 +268,74 @@ def test_the_paper_preset_sets_every_key_the_quick_preset_sets():
     paper = cfg.read_yaml(REPO / "config" / "paper.yaml")
     missing = [".".join(path) for path in _leaf_paths(quick) if path not in set(_leaf_paths(paper))]
     assert not missing, f"config/paper.yaml does not set {missing}"
+
+
+# --------------------------------------------------------------------------------------------------
+# cross-key checks (issue 12, item 6); the failing cases are in tests/bad_inputs/test_bad_config.py
+
+
+def test_presets_pass_the_cross_key_checks():
+    for preset in PRESETS:
+        check_workflow_config(cfg.load_config(preset), source=str(preset))
+
+
+def test_infinity_is_accepted_only_where_the_schema_allows_it():
+    filled = cfg.validate({"simulation": {"bcv_df": float("inf")}}, cfg.load_schema(), source="x")
+    assert filled["simulation"]["bcv_df"] == float("inf")
+    with pytest.raises(cfg.ConfigError, match=r"simulation\.bcv_df': nan is not a finite number"):
+        cfg.validate({"simulation": {"bcv_df": float("nan")}}, cfg.load_schema(), source="x")
+
+
+def test_the_default_critic_ends_in_the_code_dimension():
+    from michigan.train.generator import generator_task
+
+    section = cfg.load_section("generator", params={})
+    assert section.critic_hidden is None
+    task = generator_task(section, model="michigan", n_genes=20, condition_dim=4)
+    assert task.critic_hidden == (1024, 512, 4)
+    wgan = generator_task(section, model="wgan_gp", n_genes=20)
+    assert wgan.critic_hidden == (1024, 512, section.wgan_noise_dim)
+
+
+def test_a_matching_hand_set_critic_passes():
+    config = cfg.validate(
+        {
+            "generator": {"models": ["michigan"], "critic_hidden": [16, 4]},
+            "representation": {"latent_dim": 4},
+        },
+        cfg.load_schema(),
+        source="x",
+    )
+    check_workflow_config(config, source="x")
+
+
+def test_a_by_dataset_value_hiding_a_later_files_value_is_noted():
+    preset = {"representation": {"beta": 100, "by_dataset": {"simulated/linear": {"beta": 10}}}}
+    user = {"representation": {"beta": 50}}
+    (note,) = override_notes([("paper.yaml", preset), ("user.yaml", user)])
+    assert "representation.by_dataset.simulated/linear.beta = 10 (from paper.yaml)" in note
+    assert "representation.beta = 50 (from user.yaml)" in note
+
+
+def test_no_note_when_the_same_file_sets_both_or_the_user_overrides_the_dataset_too():
+    preset = {"representation": {"beta": 100, "by_dataset": {"screen": {"beta": 10}}}}
+    assert override_notes([("paper.yaml", preset)]) == []
+    user = {"representation": {"beta": 50, "by_dataset": {"screen": {"beta": 5}}}}
+    assert override_notes([("paper.yaml", preset), ("user.yaml", user)]) == []
+
+
+def test_a_stage_with_config_takes_the_dataset_of_its_input_path(tmp_path, caplog):
+    from michigan.cli import _config_dataset, build_parser
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"representation": {"by_dataset": {"screen": {"beta": 3}}}}))
+    config = cfg.load_config(path)
+    argv = ["train-representation", "--config", str(path), "--seed", "0", "--model", "vae"]
+    inferred = build_parser().parse_args(
+        [*argv, "--input", "results/screen/preprocessed.h5ad", "--output", "m"]
+    )
+    assert _config_dataset(inferred, config, "representation") == "screen"
+    with caplog.at_level("WARNING", logger="michigan"):
+        elsewhere = build_parser().parse_args([*argv, "--input", "cells.h5ad", "--output", "m"])
+        assert _config_dataset(elsewhere, config, "representation") is None
+    assert "without its by_dataset overrides (set for screen)" in caplog.text

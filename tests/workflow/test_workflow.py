@@ -98,6 +98,11 @@ def test_dry_run_of_the_real_data_targets(tmp_path):
         ({"representation": {"latent_dim": 0}}, ["representation.latent_dim", ">= 1"]),
         ({"simulation": {"backend": "R"}}, ["simulation.backend", "'native'"]),
         ({"experiments": ["table1"]}, ["experiments.0", "simulated_disentanglement"]),
+        ({"representation": {"learning_rate": float("nan")}}, ["representation.learning_rate"]),
+        (
+            {"generator": {"by_dataset": {"simulated/lineer": {"epochs": 1}}}},
+            ["generator.by_dataset.simulated/lineer", "did you mean 'simulated/linear'"],
+        ),
     ],
 )
 def test_a_bad_config_stops_the_workflow_before_any_job(tmp_path, override, fragments):
@@ -108,6 +113,16 @@ def test_a_bad_config_stops_the_workflow_before_any_job(tmp_path, override, frag
     message = result.stdout + result.stderr
     for fragment in fragments:
         assert fragment in message, message[-2000:]
+
+
+def test_a_preset_by_dataset_value_hiding_a_users_value_is_noted(tmp_path):
+    user = write_override(tmp_path / "user.yaml", {"representation": {"beta": 7}})
+    result = snakemake(
+        tmp_path, "--dry-run", "--configfile", str(REPO / "config" / "paper.yaml"), str(user)
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "representation.by_dataset.screen.beta = 10" in result.stderr
+    assert "overrides representation.beta = 7" in result.stderr
 
 
 def test_a_missing_user_file_is_named(tmp_path):

@@ -1,7 +1,7 @@
 # Helpers shared by the rules: config sections as job params, targets, wildcard constraints.
+import shlex
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
@@ -10,13 +10,47 @@ SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 
 from michigan import config as michigan_config  # noqa: E402
+from michigan import catalogue, config_checks, targets  # noqa: E402
+from michigan.report.paper import TABLES  # noqa: E402
 
-try:
-    michigan_config.validate(
-        config, michigan_config.load_schema(), source="the workflow config"
-    )
-except michigan_config.ConfigError as error:
-    raise WorkflowError(str(error)) from None
+
+def config_layers():
+    """(name, mapping) of the Snakefile's config file, each --configfile and the --config values,
+    in the order Snakemake merges them."""
+    settings = workflow.config_settings
+    files = [f for f in workflow.configfiles if f not in settings.configfiles]
+    files += list(settings.configfiles)
+    layers = [(str(f), michigan_config.read_yaml(f)) for f in files]
+    return layers + [("--config", dict(settings.config))]
+
+
+def validated_config():
+    """The config with the schema's defaults, after every check (michigan.config_checks)."""
+    source = "the workflow config"
+    try:
+        filled = michigan_config.validate(
+            config, michigan_config.load_schema(), source=source
+        )
+        config_checks.check_workflow_config(filled, source=source)
+    except michigan_config.ConfigError as error:
+        raise WorkflowError(str(error)) from None
+    return filled
+
+
+config.update(validated_config())
+for note in config_checks.override_notes(config_layers()):
+    print(note, file=sys.stderr)
+
+
+def shell_words(*words):
+    """`words` quoted for the shell and joined by spaces: every config-derived value reaching a
+    rule's shell command goes through here or through `{params.x:q}`."""
+    return shlex.join(str(word) for word in words)
+
+
+def option(flag, values):
+    """`flag values...` quoted for the shell, or "" when there are no values."""
+    return shell_words(flag, *values) if values else ""
 
 
 def heavy_threads():
@@ -58,16 +92,11 @@ def section_params(name, dataset=None):
 
 
 # --------------------------------------------------------------------------------------------------
-# datasets
-
-#: every dataset the pipeline knows; a dataset's files live under results/<dataset>/
-DATASETS = r"simulated/(?:linear|nonlinear)|screen|tabula_muris/(?:whole|heart)|sciplex|h5ad/[A-Za-z0-9_.-]+"
-#: datasets preprocessed from their own counts (the heart is a subset of the whole data)
-PREPROCESSED_DATASETS = r"simulated/(?:linear|nonlinear)|screen|tabula_muris/whole|sciplex|h5ad/[A-Za-z0-9_.-]+"
+# datasets (michigan.catalogue); a dataset's files live under results/<dataset>/
 
 
 wildcard_constraints:
-    dataset=DATASETS,
+    dataset=catalogue.dataset_pattern(),
     seed=r"\d+",
 
 
@@ -121,7 +150,9 @@ def section_keys_params(name, keep):
     holds, as job params: for rules that use only part of a section."""
 
     def params(wildcards):
-        section = michigan_config.job_section(config, name, dataset=wildcards.dataset)
+        section = michigan_config.job_section(
+            config, name, dataset=getattr(wildcards, "dataset", None)
+        )
         return michigan_config.dump_params(
             {k: v for k, v in section.items() if keep(k)}
         )
@@ -129,27 +160,25 @@ def section_keys_params(name, keep):
     return params
 
 
+def evaluation_params(*names):
+    """Job params: only the evaluation keys `names`."""
+    return section_keys_params("evaluation", lambda key: key in names)
+
+
 def simulation_params(wildcards):
     return section_params("simulation", f"simulated/{wildcards.variant}")
 
 
 # --------------------------------------------------------------------------------------------------
-# models
-
-REPRESENTATIONS = ["ppca", "vae", "btcvae"]
-CONDITIONAL_GENERATORS = ["cwgan_gp", "michigan"]
-GENERATORS = ["wgan_gp", "infowgan_gp"] + [
-    f"{model}_{codes}"
-    for model in CONDITIONAL_GENERATORS
-    for codes in ("mean", "sampled")
-]
+# models (michigan.catalogue): a run is a model, or a conditional generator and its code mode
 
 
 wildcard_constraints:
-    trainset=r"all|heldout|lowdh",
-    rep="|".join(REPRESENTATIONS),
-    gen="|".join(GENERATORS),
-    model="|".join(REPRESENTATIONS + GENERATORS),
+    trainset="|".join(catalogue.TRAINSETS),
+    rep=catalogue.run_pattern("representation"),
+    gen=catalogue.run_pattern("generator"),
+    model=catalogue.run_pattern(),
+    codes="|".join(catalogue.CODE_MODES),
 
 
 def run_dir(wildcards):
@@ -164,7 +193,7 @@ def split_option(wildcards):
     """The CLI option that restricts training to a split's training cells ("" for all cells)."""
     if wildcards.trainset == "all":
         return ""
-    return f"--train-split {split_file(wildcards)}"
+    return option("--train-split", [split_file(wildcards)])
 
 
 def training_inputs(wildcards):
@@ -182,16 +211,17 @@ def generator_params(wildcards):
     return section_params("generator", wildcards.dataset)
 
 
+def run_name(wildcards):
+    return getattr(wildcards, "gen", None) or wildcards.model
+
+
 def generator_model(wildcards):
     """`michigan_mean` -> `michigan`; unconditional names stay as they are."""
-    return (
-        wildcards.gen.rsplit("_", 1)[0] if is_conditional(wildcards) else wildcards.gen
-    )
+    return catalogue.run_model(wildcards.gen).name
 
 
 def is_conditional(wildcards):
-    name = getattr(wildcards, "gen", None) or wildcards.model
-    return name.rsplit("_", 1)[0] in CONDITIONAL_GENERATORS
+    return catalogue.run_model(run_name(wildcards)).conditional
 
 
 def codes_file(wildcards):
@@ -201,12 +231,10 @@ def codes_file(wildcards):
 
 
 def code_options(wildcards):
-    if getattr(wildcards, "model", None) in REPRESENTATIONS or not is_conditional(
-        wildcards
-    ):
+    if not is_conditional(wildcards):
         return ""
-    mode = (getattr(wildcards, "gen", None) or wildcards.model).rsplit("_", 1)[1]
-    return f"--codes {codes_file(wildcards)} --code-mode {mode}"
+    mode = run_name(wildcards).rsplit("_", 1)[1]
+    return shell_words("--codes", codes_file(wildcards), "--code-mode", mode)
 
 
 def generator_training_inputs(wildcards):
@@ -219,7 +247,7 @@ def generator_training_inputs(wildcards):
 def generation_inputs(wildcards):
     inputs = training_inputs(wildcards)
     inputs["model"] = f"{run_dir(wildcards)}/{wildcards.model}/model"
-    if wildcards.model not in REPRESENTATIONS and is_conditional(wildcards):
+    if is_conditional(wildcards):
         inputs["codes"] = codes_file(wildcards)
     return inputs
 
@@ -229,128 +257,30 @@ def generation_inputs(wildcards):
 
 
 def dataset_factors(wildcards):
-    """obs columns of a dataset's ground-truth factors (the simulations' or a user's)."""
-    from michigan import keys
-
-    if wildcards.dataset.startswith("simulated/"):
-        return " ".join(keys.SIMULATION_FACTORS)
-    if wildcards.dataset.startswith("h5ad/"):
-        factors = user_dataset(wildcards.dataset.removeprefix("h5ad/"))["factor_keys"]
-        if factors:
-            return " ".join(factors)
-    raise WorkflowError(
-        f"dataset {wildcards.dataset} has no ground-truth factors for the disentanglement "
-        "metrics (set factor_keys of an h5ad dataset)"
-    )
+    """The dataset's factor columns as shell words (a user's column names are quoted)."""
+    try:
+        return shell_words(*targets.factor_columns(config, wildcards.dataset))
+    except (KeyError, ValueError) as error:
+        raise WorkflowError(str(error)) from None
 
 
 def label_option(wildcards):
     """Cell types for the inception score, where the dataset has them."""
-    if wildcards.dataset.startswith(("tabula_muris/", "sciplex", "screen")):
-        return "--labels cell_type"
-    if wildcards.dataset.startswith("h5ad/"):
-        key = user_dataset(wildcards.dataset.removeprefix("h5ad/"))["cell_type_key"]
-        return "--labels cell_type" if key else ""
-    return ""
+    labels = targets.dataset(config, wildcards.dataset).labels
+    return option("--labels", [labels] if labels else [])
 
 
 # --------------------------------------------------------------------------------------------------
-# targets
-
-
-def generator_runs():
-    """Generator run names: unconditional models, conditional ones once per code mode."""
-    runs = []
-    for model in config["generator"]["models"]:
-        if model in CONDITIONAL_GENERATORS:
-            runs += [f"{model}_{codes}" for codes in config["generator"]["codes"]]
-        else:
-            runs.append(model)
-    return runs
-
-
-def simulated_datasets():
-    return [f"simulated/{variant}" for variant in config["simulation"]["variants"]]
-
-
-def model_files(datasets, models, name, trainset="all"):
-    """`name` (e.g. disentanglement.json) of every model, dataset and seed."""
-    return [
-        f"results/{dataset}/{trainset}/seed{seed}/{model}/{name}"
-        for dataset in datasets
-        for seed in config["seeds"]
-        for model in models
-    ]
-
-
-def disentanglement_metrics():
-    """Tables 1 and 3: codes of the representation models, input codes of the generators."""
-    models = config["representation"]["models"] + generator_runs()
-    return model_files(simulated_datasets(), models, "disentanglement.json")
-
-
-TABULA_MURIS = ["tabula_muris/heart", "tabula_muris/whole"]
-
-
-def generation_metrics():
-    """Table 2: generated cells of the VAEs (noisy reconstructions) and the generators."""
-    models = [
-        m for m in config["representation"]["models"] if m != "ppca"
-    ] + generator_runs()
-    return model_files(TABULA_MURIS, models, "generation.json")
-
-
-def training_curves(datasets):
-    """Fig. S4: training curves of the Table 2 models, when snapshots are kept."""
-    models = []
-    if config["representation"]["snapshot_every"]:
-        models += [m for m in config["representation"]["models"] if m != "ppca"]
-    if config["generator"]["snapshot_every"]:
-        models += generator_runs()
-    return model_files(datasets, models, "training_curve.tsv")
+# targets (michigan.targets)
 
 
 def table_inputs(wildcards):
-    if wildcards.table == "table2":
-        return generation_metrics()
-    return disentanglement_metrics()
+    return targets.table_inputs(config, wildcards.table)
 
 
 def final_targets():
     """Every output that `rule all` builds for the configured experiments."""
-    experiments = config["experiments"]
-    targets = []
-    if "simulated_disentanglement" in experiments:
-        names = ("table1", "table3", "orderings")
-        targets += [f"results/tables/{name}.md" for name in names]
-        targets += figure_targets(simulated_datasets())
-    if "tabula_muris_generation" in experiments:
-        targets.append("results/tables/table2.md")
-        targets += training_curves(TABULA_MURIS)
-        targets += figure_targets(["tabula_muris/heart"])
-        targets += figure_targets(["tabula_muris/whole"])
-    for experiment, dataset in (
-        ("screen_heldout", "screen"),
-        ("sciplex_heldout", "sciplex"),
-    ):
-        if experiment in experiments:
-            targets += heldout_targets(dataset)
-    return targets + extra_figure_targets()
-
-
-def heldout_targets(dataset):
-    """Fig. 4a-c and the test statistics of the held-out experiment on `dataset`, every seed."""
-    names = [
-        "fig4a_rf_error.png",
-        "fig4b_delta_h.png",
-        "fig4c_lowdh.png",
-        "statistics.tsv",
-    ]
-    return [
-        f"results/{dataset}/prediction/seed{seed}/{name}"
-        for seed in config["seeds"]
-        for name in names
-    ]
+    return targets.final_targets(config)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -365,13 +295,7 @@ def figures_params(*prefixes):
 
 def umap_color_option(wildcards):
     """A user dataset's factor and cell type columns; the other datasets' metadata is found by name."""
-    if not wildcards.dataset.startswith("h5ad/"):
-        return ""
-    dataset = user_dataset(wildcards.dataset.removeprefix("h5ad/"))
-    columns = list(dataset["factor_keys"]) + [
-        key for key in [dataset["cell_type_key"]] if key
-    ]
-    return "--colors " + " ".join(columns) if columns else ""
+    return option("--colors", targets.umap_colors(config, wildcards.dataset))
 
 
 def representation_codes(wildcards):
@@ -384,27 +308,16 @@ def representation_codes(wildcards):
 
 def codes_arguments(wildcards):
     return " ".join(
-        f"--codes {model} {path}"
+        shell_words("--codes", model, path)
         for model, path in representation_codes(wildcards).items()
     )
-
-
-def traversal_generators():
-    """(conditional, unconditional) generator runs traversed: MichiGAN per code mode, WGAN-GP."""
-    models = config["generator"]["models"]
-    conditional = [
-        f"michigan_{codes}"
-        for codes in config["generator"]["codes"]
-        if "michigan" in models
-    ]
-    unconditional = [model for model in ("wgan_gp",) if model in models]
-    return conditional, unconditional + wide_wgan_runs()
 
 
 def traversal_inputs(wildcards):
     run = run_dir(wildcards)
     representation = config["generator"]["representation"]
-    conditional, unconditional = traversal_generators()
+    conditional, unconditional = targets.traversal_runs(config)
+    unconditional += targets.wide_wgan_runs(config)
     return {
         "data": f"results/{wildcards.dataset}/preprocessed.h5ad",
         "embedding": f"results/{wildcards.dataset}/umap/embedding.npz",
@@ -417,35 +330,9 @@ def traversal_inputs(wildcards):
 
 def traversal_model_options(wildcards, input):
     return " ".join(
-        [f"--conditional {path}" for path in input.conditional]
-        + [f"--unconditional {path}" for path in input.unconditional]
+        [shell_words("--conditional", path) for path in input.conditional]
+        + [shell_words("--unconditional", path) for path in input.unconditional]
     )
-
-
-def has_factors(dataset):
-    """Whether `dataset` has ground-truth factors (for the code x factor bar charts)."""
-    try:
-        dataset_factors(SimpleNamespace(dataset=dataset))
-    except WorkflowError:
-        return False
-    return True
-
-
-def figure_targets(datasets, trainset="all", traversals=True):
-    """Every figure of `datasets` for every seed: what `rule all` requests for the figures
-    (the traversal figures only with `traversals`, e.g. not for a dataset without a population).
-    """
-    targets = [f"results/{dataset}/figures/umap_factors.png" for dataset in datasets]
-    names = ["umap_codes"] + (
-        ["traversal_umap", "traversal_genes"] if traversals else []
-    )
-    for dataset in datasets:
-        for seed in config["seeds"]:
-            figures = f"results/{dataset}/{trainset}/seed{seed}/figures"
-            targets += [f"{figures}/{name}.png" for name in names]
-            if has_factors(dataset):
-                targets.append(f"{figures}/code_factor_bars.png")
-    return targets
 
 
 # --------------------------------------------------------------------------------------------------
@@ -500,8 +387,4 @@ def prediction_runs(trainset, kind):
 
 
 def statistics_labels(wildcards):
-    return " ".join(
-        f"{trainset}/{codes}"
-        for trainset in ("heldout", "lowdh")
-        for codes in config["generator"]["codes"]
-    )
+    return targets.statistics_labels(config)

@@ -17,7 +17,7 @@ rule download:
         role=download_role,
     shell:
         "python -m michigan download --params {params.section:q} --source {wildcards.source} "
-        "--role {params.role} --output {output:q} > {log:q} 2>&1"
+        "--role {params.role:q} --output {output:q} > {log:q} 2>&1"
 
 
 rule tabula_muris:
@@ -107,7 +107,7 @@ rule import_h5ad:
     params:
         section=h5ad_params,
     shell:
-        "python -m michigan import-h5ad --params {params.section:q} --name {wildcards.name} "
+        "python -m michigan import-h5ad --params {params.section:q} --name {wildcards.name:q} "
         "--output {output.counts} > {log} 2>&1"
 
 
@@ -122,7 +122,7 @@ rule preprocess:
     benchmark:
         "results/benchmarks/preprocess/{dataset}.tsv"
     wildcard_constraints:
-        dataset=PREPROCESSED_DATASETS,
+        dataset=catalogue.dataset_pattern(own_counts=True),
     conda:
         "../../envs/michigan.yaml"
     params:

@@ -29,7 +29,7 @@ rule train_representation:
     shell:
         "python -m michigan train-representation --params {params.section:q} "
         "--seed {wildcards.seed} --model {wildcards.rep} --input {input.data} {params.split} "
-        "--output {output.model} --checkpoint-dir {params.checkpoints} "
+        "--output {output.model} --checkpoint-dir {params.checkpoints:q} "
         "--gpus {resources.gpu} > {log} 2>&1"
 
 
@@ -73,8 +73,8 @@ rule train_generator:
         checkpoints=f"{RUN}/{{gen}}/checkpoint",
     shell:
         "python -m michigan train-generator --params {params.section:q} "
-        "--seed {wildcards.seed} --model {params.model} --input {input.data} {params.split} "
-        "{params.codes} --output {output.model} --checkpoint-dir {params.checkpoints} "
+        "--seed {wildcards.seed} --model {params.model:q} --input {input.data} {params.split} "
+        "{params.codes} --output {output.model} --checkpoint-dir {params.checkpoints:q} "
         "--gpus {resources.gpu} > {log} 2>&1"
 
 

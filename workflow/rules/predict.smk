@@ -41,8 +41,7 @@ rule predict_heldout:
     benchmark:
         f"results/benchmarks/predict_heldout/{RUN_ID}/{{codes}}.tsv"
     wildcard_constraints:
-        trainset="heldout|lowdh",
-        codes="mean|sampled",
+        trainset="|".join(targets.PREDICTION_TRAINSETS),
     conda:
         "../../envs/michigan.yaml"
     threads: HEAVY_THREADS
@@ -51,15 +50,13 @@ rule predict_heldout:
             "all_combinations", "max_cells", "delta_h_cells", "n_de_genes"
         ),
         scope=prediction_scope,
-        rf_trees=config["evaluation"]["rf_trees"],
-        rf_folds=config["evaluation"]["rf_folds"],
-        n_pcs=config["evaluation"]["n_pcs"],
+        evaluation=evaluation_params("rf_trees", "rf_folds", "n_pcs"),
     shell:
         "python -m michigan predict-heldout --params {params.section:q} --seed {wildcards.seed} "
         "--input {input.data} --split {input.split} --codes {input.codes} "
         "--representation {input.representation} --generator {input.generator} "
-        "--code-mode {wildcards.codes} {params.scope} --rf-trees {params.rf_trees} "
-        "--rf-folds {params.rf_folds} --n-pcs {params.n_pcs} --threads {threads} "
+        "--code-mode {wildcards.codes} {params.scope} --evaluation {params.evaluation:q} "
+        "--threads {threads} "
         "--output {output.table} --summary {output.summary} > {log} 2>&1"
 
 
@@ -112,11 +109,11 @@ rule prediction_figures:
     conda:
         "../../envs/michigan.yaml"
     params:
-        codes=" ".join(config["generator"]["codes"]),
+        codes=config["generator"]["codes"],
     shell:
-        "(python -m michigan plot-prediction --figure rf_error --codes {params.codes} "
+        "(python -m michigan plot-prediction --figure rf_error --codes {params.codes:q} "
         "--tables {input.tables} --summaries {input.summaries} --output {output.rf_error} && "
-        "python -m michigan plot-prediction --figure delta_h --codes {params.codes} "
+        "python -m michigan plot-prediction --figure delta_h --codes {params.codes:q} "
         "--tables {input.tables} --summaries {input.summaries} --output {output.delta_h}) "
         "> {log} 2>&1"
 
@@ -137,9 +134,9 @@ rule prediction_figure_lowdh:
     conda:
         "../../envs/michigan.yaml"
     params:
-        codes=" ".join(config["generator"]["codes"]),
+        codes=config["generator"]["codes"],
     shell:
-        "python -m michigan plot-prediction --figure lowdh --codes {params.codes} "
+        "python -m michigan plot-prediction --figure lowdh --codes {params.codes:q} "
         "--tables {input.tables} --summaries {input.summaries} --output {output.figure} "
         "> {log} 2>&1"
 
@@ -163,4 +160,4 @@ rule prediction_statistics:
         labels=statistics_labels,
     shell:
         "python -m michigan prediction-statistics --summaries {input.heldout} {input.lowdh} "
-        "--labels {params.labels} --output {output.table} > {log} 2>&1"
+        "--labels {params.labels:q} --output {output.table} > {log} 2>&1"

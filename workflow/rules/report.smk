@@ -18,7 +18,7 @@ rule table:
     benchmark:
         "results/benchmarks/table/{table}.tsv"
     wildcard_constraints:
-        table="table1|table2|table3",
+        table="|".join(TABLES),
     conda:
         "../../envs/michigan.yaml"
     shell:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from michigan import catalogue
 from michigan.io import read_json
 
 if TYPE_CHECKING:
@@ -25,9 +26,11 @@ PAPER_METRICS = {
     "inception_score": "inception_score",
 }
 
+#: a metrics file of a catalogue dataset and model run (:mod:`michigan.catalogue`)
 _LAYOUT = re.compile(
-    r"(?:^|/)results/(?P<dataset>.+)/(?P<trainset>[^/]+)/seed(?P<seed>\d+)/(?P<model>[^/]+)/"
-    r"(?P<family>[^/]+)\.json$"
+    rf"(?:^|/)results/(?P<dataset>{catalogue.dataset_pattern()})/"
+    rf"(?P<trainset>{'|'.join(catalogue.TRAINSETS)})/seed(?P<seed>\d+)/"
+    rf"(?P<model>{catalogue.run_pattern()})/(?P<family>[^/]+)\.json$"
 )
 
 
@@ -43,7 +46,8 @@ def parse_metrics_path(path: str | Path) -> dict[str, Any]:
     if match is None:
         msg = (
             f"{path} is not a metrics file of the results layout "
-            "results/<dataset>/<trainset>/seed<seed>/<model>/<family>.json"
+            "results/<dataset>/<trainset>/seed<seed>/<model>/<family>.json with a catalogue "
+            "dataset and model"
         )
         raise ValueError(msg)
     fields = match.groupdict()

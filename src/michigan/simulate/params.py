@@ -163,6 +163,8 @@ def json_schema_properties(cls: type) -> dict[str, dict[str, Any]]:
             element["exclusiveMinimum" if spec.lower_open else "minimum"] = spec.lower
         if spec.upper is not None:
             element["maximum"] = spec.upper
+        if spec.allow_inf:
+            element["x-allow-infinite"] = True
         if spec.choices is not None:
             element["enum"] = list(spec.choices)
         if spec.shape == "scalar":
@@ -356,7 +358,7 @@ class SplatCoreParams(ValidatedParams):
         description="Random seed; the same seed gives the same simulation.",
     )
     n_genes: int = param(
-        10000, dtype=int, lower=1, splatter="nGenes", description="Number of genes G."
+        10000, dtype=int, lower=1, upper=10**6, splatter="nGenes", description="Number of genes G."
     )
     mean_shape: float = param(
         0.6,
@@ -441,6 +443,7 @@ class SplatParams(SplatCoreParams):
         dtype=int,
         shape="vector",
         lower=1,
+        upper=10**7,
         splatter="batchCells",
         description="Cells per batch; its length is the number of batches.",
     )

@@ -65,17 +65,22 @@ class ScreenParams(SplatCoreParams):
 
     owner: ClassVar[str] = "screen"
 
-    n_genes: int = param(1000, dtype=int, lower=1, description="Number of genes G.")
+    n_genes: int = param(1000, dtype=int, lower=1, upper=10**6, description="Number of genes G.")
     n_cell_types: int = param(
-        3, dtype=int, lower=1, description="Number of cell types (Splat batches)."
+        3, dtype=int, lower=1, upper=10**4, description="Number of cell types (Splat batches)."
     )
     n_drugs: int = param(
-        6, dtype=int, lower=1, description="Number of drugs besides the vehicle control."
+        6,
+        dtype=int,
+        lower=1,
+        upper=10**4,
+        description="Number of drugs besides the vehicle control.",
     )
     cells_per_condition: int = param(
         100,
         dtype=int,
         lower=1,
+        upper=10**6,
         description="Cells of every (cell type, drug or vehicle) combination.",
     )
     cell_type_fac_loc: float = param(

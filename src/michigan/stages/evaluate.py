@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from michigan import keys
+from michigan import catalogue, keys
 from michigan.stages import arg, stage
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ def _generation_metrics(
         arg("--real", type=Path, required=True, help="preprocessed real cells"),
         arg("--train-split", type=Path, help="held-out split JSON: the model's training cells"),
         arg("--codes", type=Path, help="codes .h5ad of the cells (conditional generators)"),
-        arg("--code-mode", choices=["mean", "sampled"], help="codes the generator was trained on"),
+        arg("--code-mode", choices=catalogue.CODE_MODES, help="codes the generator was trained on"),
         arg("--labels", help="obs column of cell types for the inception score (optional)"),
         arg("--threads", type=int, default=1, help="parallel jobs of the random forests"),
         _OUTPUT,

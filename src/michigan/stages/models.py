@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from michigan import catalogue, keys
 from michigan.stages import arg, stage
 
 if TYPE_CHECKING:
@@ -45,7 +46,12 @@ def _inputs(args: argparse.Namespace, **extra: Path | None) -> dict[str, Path]:
     arguments=(
         _INPUT,
         _TRAIN_CELLS,
-        arg("--model", required=True, choices=["ppca", "vae", "btcvae"], help="model to train"),
+        arg(
+            "--model",
+            required=True,
+            choices=catalogue.models("representation"),
+            help="model to train",
+        ),
         arg("--output", type=Path, required=True, help="model directory to write"),
         _CHECKPOINTS,
         _GPUS,
@@ -127,13 +133,13 @@ def encode(args: argparse.Namespace, section: None) -> dict[str, Any]:
         arg(
             "--model",
             required=True,
-            choices=["wgan_gp", "infowgan_gp", "cwgan_gp", "michigan"],
+            choices=catalogue.models("generator"),
             help="generator to train",
         ),
         arg("--codes", type=Path, help="codes .h5ad of the cells (conditional models)"),
         arg(
             "--code-mode",
-            choices=["mean", "sampled"],
+            choices=catalogue.CODE_MODES,
             help="condition on posterior means, or on a fresh posterior sample every minibatch",
         ),
         arg("--output", type=Path, required=True, help="model directory to write"),
@@ -174,7 +180,7 @@ def train_generator(args: argparse.Namespace, section: cfg.GeneratorConfig) -> d
         arg("--codes", type=Path, help="codes .h5ad of the cells (conditional generators)"),
         arg(
             "--code-mode",
-            choices=["mean", "sampled"],
+            choices=catalogue.CODE_MODES,
             help="condition on the cells' posterior means or on posterior samples",
         ),
         arg("--output", type=Path, required=True, help="generated .h5ad to write"),

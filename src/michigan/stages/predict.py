@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from michigan import keys
+from michigan import catalogue, keys
 from michigan.stages import arg, stage
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def split_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> di
         arg(
             "--code-mode",
             required=True,
-            choices=["mean", "sampled"],
+            choices=catalogue.CODE_MODES,
             help="codes the generator was trained on; the arithmetic shifts the same kind",
         ),
         arg(
@@ -80,18 +80,13 @@ def split_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> di
             help="predict the split's held-out pairs only (overrides prediction.all_combinations)",
         ),
         arg(
-            "--rf-trees",
-            type=int,
-            required=True,
-            help="trees of the RF error (evaluation.rf_trees)",
+            "--evaluation",
+            metavar="JSON",
+            help=(
+                "the 'evaluation' config section as JSON: its rf_trees, rf_folds and n_pcs score "
+                "the predictions (default: from --config, else the schema's defaults)"
+            ),
         ),
-        arg(
-            "--rf-folds",
-            type=int,
-            required=True,
-            help="folds of the RF error (evaluation.rf_folds)",
-        ),
-        arg("--n-pcs", type=int, required=True, help="PCs of the RF error (evaluation.n_pcs)"),
         arg("--threads", type=int, default=1, help="parallel jobs of the random forests"),
         arg("--output", type=Path, required=True, help="prediction table .tsv to write"),
         arg("--summary", type=Path, required=True, help="summary .json to write"),
@@ -129,6 +124,7 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
         raise ValueError(msg)
     split = read_split(args.split)
     interacting = adata.uns.get(keys.INTERACTING_CONDITIONS)
+    evaluation = _evaluation_section(args)
     result = predict(
         adata,
         decoders={representation.model: representation.decode, generator.model: generator.decode},
@@ -140,9 +136,9 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
             max_cells=section.max_cells,
             delta_h_cells=section.delta_h_cells,
             n_de_genes=section.n_de_genes,
-            n_pcs=args.n_pcs,
-            rf_trees=args.rf_trees,
-            rf_folds=args.rf_folds,
+            n_pcs=evaluation.n_pcs,
+            rf_trees=evaluation.rf_trees,
+            rf_folds=evaluation.rf_folds,
             n_jobs=args.threads,
         ),
         seed=args.seed,
@@ -158,10 +154,24 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
     _write_table(result.table, args.output)
     write_json(summary, args.summary)
     return {
+        "evaluation": {k: getattr(evaluation, k) for k in ("rf_trees", "rf_folds", "n_pcs")},
         "n_predictions": summary["n_predictions"],
         "wilcoxon_p_all": summary["wilcoxon"]["all"]["p_value"],
         "wilcoxon_p_held_out": summary["wilcoxon"]["held_out"]["p_value"],
     }
+
+
+def _evaluation_section(args: argparse.Namespace) -> cfg.EvaluationConfig:
+    """The evaluation section: from --evaluation, else from --config, else the defaults."""
+    import json
+
+    from michigan import config as cfg
+
+    if args.evaluation is not None:
+        return cfg.load_section("evaluation", params=json.loads(args.evaluation))
+    if args.config:
+        return cfg.load_section("evaluation", config_files=args.config)
+    return cfg.load_section("evaluation", params={})
 
 
 @stage(
@@ -200,7 +210,9 @@ def split_lowdh(args: argparse.Namespace, section: cfg.PredictionConfig) -> dict
 
 
 _RUNS = (
-    arg("--codes", nargs="+", required=True, choices=["mean", "sampled"], help="code mode per run"),
+    arg(
+        "--codes", nargs="+", required=True, choices=catalogue.CODE_MODES, help="code mode per run"
+    ),
     arg("--tables", nargs="+", type=Path, required=True, help="prediction table per run"),
     arg("--summaries", nargs="+", type=Path, required=True, help="summary .json per run"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from michigan.report.paper import TABLES
 from michigan.stages import arg, stage
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     section=None,
     arguments=(
         arg("--metrics", type=Path, nargs="+", required=True, help="metrics .json files"),
-        arg("--table", required=True, choices=["table1", "table2", "table3"], help="paper table"),
+        arg("--table", required=True, choices=sorted(TABLES), help="paper table"),
         arg("--output", type=Path, required=True, help="TSV to write"),
         arg("--markdown", type=Path, required=True, help="Markdown rendering to write"),
     ),

@@ -53,6 +53,20 @@ def code_and_noise_dims(config: GeneratorConfig, model: str, condition_dim: int)
     return condition_dim, config.noise_dim
 
 
+#: the critic's hidden widths before its feature layer when ``critic_hidden`` is null
+DEFAULT_CRITIC_WIDTHS = (1024, 512)
+
+
+def critic_widths(config: GeneratorConfig, code_dim: int) -> tuple[int, ...]:
+    """The critic's hidden widths: ``critic_hidden``, or by default ``(1024, 512, code_dim)``.
+
+    The default's last width follows the code dimension, so MichiGAN's projection always fits.
+    """
+    if config.critic_hidden is None:
+        return (*DEFAULT_CRITIC_WIDTHS, code_dim)
+    return tuple(config.critic_hidden)
+
+
 def generator_task(
     config: GeneratorConfig, *, model: str, n_genes: int, condition_dim: int = 0
 ) -> GANTask:
@@ -64,7 +78,7 @@ def generator_task(
         code_dim=code_dim,
         noise_dim=noise_dim,
         generator_hidden=tuple(config.generator_hidden),
-        critic_hidden=tuple(config.critic_hidden),
+        critic_hidden=critic_widths(config, code_dim),
         generator_options=BlockOptions(config.bn_mode, config.dropout_rate, config.dropout_active),
         critic_bn_mode=config.critic_bn_mode,
         batch_size=config.batch_size,

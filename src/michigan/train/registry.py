@@ -1,4 +1,4 @@
-"""The registry of all seven models and the contract they share.
+"""The registry of the catalogue's models and the contract they share.
 
 Every model is trained by its kind's ``train`` function into a model directory and loaded back by its
 ``load`` function; a loaded representation model *encodes* (and decodes) cells, a loaded generator
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
-from michigan.train.generator import is_conditional, load_generator, train_generator
+from michigan import catalogue
+from michigan.catalogue import ModelKind
+from michigan.train.generator import load_generator, train_generator
 from michigan.train.representation import load_representation, train_representation
-
-ModelKind = Literal["representation", "generator"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,42 +49,28 @@ class ModelEntry:
     load: Callable[[Any], Any]
 
 
-def _representation(name: str, summary: str, *, iterative: bool = True) -> ModelEntry:
-    return ModelEntry(
-        name,
-        "representation",
-        iterative=iterative,
-        conditional=False,
-        summary=summary,
-        train=train_representation,
-        load=load_representation,
-    )
-
-
-def _generator(name: str, summary: str) -> ModelEntry:
-    return ModelEntry(
-        name,
-        "generator",
-        iterative=True,
-        conditional=is_conditional(name),
-        summary=summary,
-        train=train_generator,
-        load=load_generator,
-    )
-
-
-MODELS: dict[str, ModelEntry] = {
-    entry.name: entry
-    for entry in (
-        _representation("ppca", "probabilistic PCA in closed form", iterative=False),
-        _representation("vae", "Gaussian VAE, MC-KL + unit-variance reconstruction"),
-        _representation("btcvae", "beta-TCVAE: VAE loss + beta * TC (minibatch-stratified)"),
-        _generator("wgan_gp", "WGAN-GP from noise"),
-        _generator("infowgan_gp", "InfoWGAN-GP: Q head on the critic features, lambda_MI * MI"),
-        _generator("cwgan_gp", "conditional WGAN-GP, code concatenated to the critic input"),
-        _generator("michigan", "MichiGAN: projection critic w.h + b + <y, h>"),
-    )
+#: each kind's entry points
+_ENTRY_POINTS: dict[str, tuple[Callable[..., Any], Callable[[Any], Any]]] = {
+    "representation": (train_representation, load_representation),
+    "generator": (train_generator, load_generator),
 }
+
+
+def _entry(model: catalogue.Model) -> ModelEntry:
+    train, load = _ENTRY_POINTS[model.kind]
+    return ModelEntry(
+        model.name,
+        model.kind,
+        iterative=model.iterative,
+        conditional=model.conditional,
+        summary=model.summary,
+        train=train,
+        load=load,
+    )
+
+
+#: every model of the catalogue (:data:`michigan.catalogue.MODELS`) with its entry points
+MODELS: dict[str, ModelEntry] = {name: _entry(model) for name, model in catalogue.MODELS.items()}
 
 
 def model_entry(name: str) -> ModelEntry:

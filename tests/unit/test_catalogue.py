@@ -1,0 +1,125 @@
+"""The catalogue is the one list of models, datasets and experiments: the schema, the CLI, the
+report and the data sources agree with it, and the targets follow it (issue 13, item 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from michigan import catalogue, targets
+from michigan import config as cfg
+from michigan.cli import build_parser
+from michigan.data.sources import DATASET_FILES
+from michigan.report.collect import parse_metrics_path
+from michigan.report.paper import TABLES
+
+
+def enum(section: str, key: str) -> list[str]:
+    schema = cfg.section_schema(section)["properties"][key]
+    return schema.get("enum") or schema["items"]["enum"]
+
+
+def test_schema_enums_list_the_catalogue():
+    assert enum("representation", "models") == list(catalogue.models("representation"))
+    assert enum("generator", "models") == list(catalogue.models("generator"))
+    assert enum("generator", "representation") == list(catalogue.models("representation"))
+    assert enum("generator", "codes") == list(catalogue.CODE_MODES)
+    assert enum("prediction", "lowdh_codes") == list(catalogue.CODE_MODES)
+    experiments = cfg.load_schema()["properties"]["experiments"]["items"]["enum"]
+    assert experiments == list(catalogue.EXPERIMENTS)
+
+
+def choices(stage: str, option: str) -> list[str]:
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0].choices[stage]  # argparse has no public lookup
+    (action,) = [a for a in sub._actions if option in a.option_strings]
+    return list(action.choices)
+
+
+def test_cli_choices_list_the_catalogue():
+    assert choices("train-representation", "--model") == list(catalogue.models("representation"))
+    assert choices("train-generator", "--model") == list(catalogue.models("generator"))
+    assert choices("train-generator", "--code-mode") == list(catalogue.CODE_MODES)
+    assert choices("table", "--table") == sorted(TABLES)
+
+
+def test_paper_values_name_catalogue_datasets_and_runs():
+    runs = set(catalogue.run_pattern().split("|"))
+    for table in TABLES.values():
+        for dataset, run, _ in table:
+            assert dataset in catalogue.DATASETS
+            assert run in runs
+
+
+def test_dataset_sources_are_downloadable():
+    for dataset in catalogue.DATASETS.values():
+        assert set(dataset.sources) <= set(DATASET_FILES), dataset.name
+
+
+def test_run_names_map_back_to_models():
+    assert catalogue.run_model("michigan_sampled").name == "michigan"
+    assert catalogue.run_model("wgan_gp").conditional is False
+    with pytest.raises(KeyError, match="wgan_gp_mean"):
+        catalogue.run_model("wgan_gp_mean")
+
+
+def test_the_dataset_of_a_results_path():
+    assert (
+        catalogue.dataset_of_path("/x/results/h5ad/pbmc.v2/all/seed0/vae/model") == "h5ad/pbmc.v2"
+    )
+    assert catalogue.dataset_of_path("results/tabula_muris/heart/umap/cells.h5ad") == (
+        "tabula_muris/heart"
+    )
+    assert catalogue.dataset_of_path("data/cells.h5ad") is None
+    assert (
+        parse_metrics_path("results/h5ad/mine/all/seed0/michigan_mean/generation.json")["dataset"]
+        == "h5ad/mine"
+    )
+
+
+def user_config(**entry):
+    config = {
+        "seeds": [0],
+        "experiments": ["user_data"],
+        "representation": {"models": ["ppca", "btcvae"]},
+        "generator": {"models": ["wgan_gp", "michigan"], "codes": ["mean"]},
+        "h5ad": {"datasets": {"mine": {"path": "mine.h5ad", **entry}}},
+    }
+    return cfg.validate(config, cfg.load_schema(), source="test")
+
+
+def test_user_data_with_factors_gets_metrics_generation_and_figures():
+    files = targets.final_targets(user_config(factor_keys=["batch"]))
+    run = "results/h5ad/mine/all/seed0"
+    expected_metrics = {f"{run}/{m}/disentanglement.json" for m in ("ppca", "btcvae")}
+    expected_metrics |= {f"{run}/{m}/disentanglement.json" for m in ("wgan_gp", "michigan_mean")}
+    assert expected_metrics <= set(files)
+    generation = {f for f in files if f.endswith("generation.json")}
+    assert generation == {
+        f"{run}/{m}/generation.json" for m in ("btcvae", "wgan_gp", "michigan_mean")
+    }
+    figures = {
+        f"{run}/figures/{n}.png" for n in ("umap_codes", "traversal_umap", "code_factor_bars")
+    }
+    assert figures | {"results/h5ad/mine/figures/umap_factors.png"} <= set(files)
+    assert not [f for f in files if "/prediction/" in f]
+
+
+def test_user_data_without_factors_skips_the_disentanglement_metrics():
+    files = targets.final_targets(user_config())
+    assert not [f for f in files if "disentanglement" in f or "code_factor_bars" in f]
+    assert [f for f in files if f.endswith("generation.json")]
+
+
+def test_user_data_with_a_cell_type_drug_and_pairs_gets_the_heldout_prediction():
+    config = user_config(cell_type_key="line", drug_key="compound")
+    assert not targets.has_heldout_experiment(config, "h5ad/mine")
+    config["prediction"]["by_dataset"] = {"h5ad/mine": {"heldout": [["A", "d1"]]}}
+    files = targets.final_targets(config)
+    assert "results/h5ad/mine/prediction/seed0/statistics.tsv" in files
+    assert "results/h5ad/mine/prediction/seed0/fig4c_lowdh.png" in files
+
+
+def test_user_umap_colours_name_each_column_once():
+    config = user_config(factor_keys=["line", "batch"], cell_type_key="line")
+    assert targets.umap_colors(config, "h5ad/mine") == ["line", "batch"]
+    assert targets.umap_colors(config, "screen") == []
