@@ -348,7 +348,7 @@ def heldout_targets(dataset):
         f"results/{dataset}/prediction/seed{seed}/{name}"
         for seed in config["seeds"]
         for name in names
-    ]
+    ] + [f"results/{dataset}/prediction/verdicts.tsv"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -494,6 +494,23 @@ def prediction_runs(trainset, kind):
         ]
 
     return files
+
+
+def heldout_seed_tables(wildcards):
+    """The heldout run's prediction table of every code mode and seed (codes outer)."""
+    return [
+        f"results/{wildcards.dataset}/heldout/seed{seed}/prediction/{codes}/predictions.tsv"
+        for codes in config["generator"]["codes"]
+        for seed in config["seeds"]
+    ]
+
+
+def heldout_seed_labels():
+    """`--codes ... --seeds ...` of `heldout_seed_tables`, in the same order."""
+    pairs = [(c, s) for c in config["generator"]["codes"] for s in config["seeds"]]
+    codes = " ".join(c for c, _ in pairs)
+    seeds = " ".join(str(s) for _, s in pairs)
+    return f"--codes {codes} --seeds {seeds}"
 
 
 def statistics_labels(wildcards):

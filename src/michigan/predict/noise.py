@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,7 +46,7 @@ def gene_spread(x: ArrayLike, decoded_mean: ArrayLike) -> np.ndarray:
     Parameters
     ----------
     x
-        ``[cells, genes]`` training cells (never a held-out one).
+        ``[cells, genes]`` training cells (never a held-out one), dense or sparse.
     decoded_mean
         ``[cells, genes]`` the decoder mean of each cell's posterior mean code.
 
@@ -54,7 +55,8 @@ def gene_spread(x: ArrayLike, decoded_mean: ArrayLike) -> np.ndarray:
     np.ndarray
         ``[genes]`` s_g, the noise scale of the ``spread`` arm.
     """
-    residual = np.asarray(x, dtype=np.float64) - np.asarray(decoded_mean, dtype=np.float64)
+    cells = x.toarray() if scipy.sparse.issparse(x) else x
+    residual = np.asarray(cells, dtype=np.float64) - np.asarray(decoded_mean, dtype=np.float64)
     if residual.ndim != 2 or residual.shape[0] < 2:
         msg = f"need [cells >= 2, genes] cells and decoder means, got shape {residual.shape}"
         raise ValueError(msg)

@@ -632,3 +632,38 @@ def statistics_table(summaries: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame
                     }
                 )
     return pd.DataFrame(rows, columns=list(STATISTICS_COLUMNS))
+
+
+def seed_verdicts(
+    tables: Mapping[str, Mapping[int, pd.DataFrame]],
+    *,
+    generator: str = "michigan",
+    representation: str = "btcvae",
+    gates: Gates = GATES,
+) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    """The tests of every seed of each code mode and of their seed average.
+
+    Parameters
+    ----------
+    tables
+        Code mode -> seed -> prediction table of the heldout run.
+    generator, representation
+        Decoder names.
+    gates
+        Verdict thresholds.
+
+    Returns
+    -------
+    tuple
+        :func:`statistics_table` with runs ``<codes>/seed<s>`` and ``<codes>/combined``
+        (:func:`average_over_seeds`), and code mode -> the combined run's summary.
+    """
+    summaries, combined = {}, {}
+    for mode, by_seed in tables.items():
+        options = {"generator": generator, "representation": representation, "gates": gates}
+        for seed, table in sorted(by_seed.items()):
+            summaries[f"{mode}/seed{seed}"] = summarize_predictions(table, **options)
+        average = average_over_seeds([by_seed[s] for s in sorted(by_seed)])
+        combined[mode] = summarize_predictions(average, **options) | {"seeds": sorted(by_seed)}
+        summaries[f"{mode}/combined"] = combined[mode]
+    return statistics_table(summaries), combined

@@ -111,6 +111,7 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
     from michigan.io import read_h5ad, write_json
     from michigan.predict.heldout import PredictionSettings
     from michigan.predict.heldout import predict_heldout as predict
+    from michigan.predict.noise import gene_spread, noise_arms
     from michigan.predict.summary import summarize_predictions
     from michigan.train import load_generator, load_representation
 
@@ -134,10 +135,18 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
         raise ValueError(msg)
     split = read_split(args.split)
     interacting = adata.uns.get(keys.INTERACTING_CONDITIONS)
+    train = adata.obs_names.isin(list(split.train))
+    spread = gene_spread(
+        adata.X[train], representation.decode(adata.obsm[keys.CODE_MEAN][train], seed=None)
+    )
     result = predict(
         adata,
         decoders={
-            representation.model: lambda z, seed: representation.decode(z, seed=seed),
+            **noise_arms(
+                lambda z, seed: representation.decode(z, seed=seed),
+                model=representation.model,
+                spread=spread,
+            ),
             generator.model: lambda z, seed: generator.generate(seed=seed, codes=z).x,
         },
         train_cells=split.train,
@@ -169,6 +178,7 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
         "n_predictions": summary["n_predictions"],
         "wilcoxon_p_all": summary["wilcoxon"]["all"]["p_value"],
         "wilcoxon_p_held_out": summary["wilcoxon"]["held_out"]["p_value"],
+        "verdict": summary["verdict"]["verdict"],
     }
 
 
@@ -286,3 +296,39 @@ def prediction_statistics(args: argparse.Namespace, section: None) -> dict[str, 
     )
     _write_table(table, args.output)
     return {"rows": len(table)}
+
+
+@stage(
+    "prediction-verdicts",
+    help="Verdicts of the held-out tests per seed and on the seed average, per code mode.",
+    section=None,
+    arguments=(
+        arg("--codes", nargs="+", required=True, choices=["mean", "sampled"], help="per table"),
+        arg("--seeds", nargs="+", type=int, required=True, help="seed per table"),
+        arg("--tables", nargs="+", type=Path, required=True, help="heldout prediction tables"),
+        arg("--representation", default="btcvae", help="decoder name of the representation"),
+        arg("--output", type=Path, required=True, help="verdict table .tsv to write"),
+        arg("--summary", type=Path, required=True, help="seed-average summaries .json to write"),
+    ),
+    inputs=lambda a: {f"table_{i}": path for i, path in enumerate(a.tables)},
+    outputs=lambda a: {"table": a.output, "summary": a.summary},
+)
+def prediction_verdicts(args: argparse.Namespace, section: None) -> dict[str, Any]:
+    """Write :func:`michigan.predict.summary.seed_verdicts` of the tables."""
+    from michigan.io import write_json
+    from michigan.predict.summary import seed_verdicts
+    from michigan.predict.tasks import read_prediction_table
+
+    if not len(args.codes) == len(args.seeds) == len(args.tables):
+        msg = (
+            f"--codes ({len(args.codes)}), --seeds ({len(args.seeds)}) and --tables "
+            f"({len(args.tables)}) must list one entry per table"
+        )
+        raise ValueError(msg)
+    tables: dict[str, dict[int, pd.DataFrame]] = {}
+    for mode, seed, path in zip(args.codes, args.seeds, args.tables, strict=True):
+        tables.setdefault(mode, {})[seed] = read_prediction_table(path)
+    table, combined = seed_verdicts(tables, representation=args.representation)
+    _write_table(table, args.output)
+    write_json(combined, args.summary)
+    return {mode: summary["verdict"]["verdict"] for mode, summary in combined.items()}
