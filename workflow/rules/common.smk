@@ -314,12 +314,36 @@ def table_inputs(wildcards):
     return disentanglement_metrics()
 
 
+#: held-out experiments and their datasets
+HELDOUT_EXPERIMENTS = (("screen_heldout", "screen"), ("sciplex_heldout", "sciplex"))
+#: the report's front page fragment (workflow/report/workflow.rst includes it)
+FRONT_PAGE = "results/report/front_page.rst"
+
+
+def front_page_inputs(wildcards):
+    """The orderings and every configured held-out experiment's verdict table."""
+    return {
+        "orderings": "results/tables/orderings.tsv",
+        "verdicts": [
+            path.replace(".json", ".tsv") for path in orderings_inputs()["verdicts"]
+        ],
+    }
+
+
+def front_page_categories(wildcards):
+    """Report categories the front page links: the tables, and the held-out experiment's."""
+    categories = ["Tables vs paper"]
+    if orderings_inputs()["verdicts"]:
+        categories.append("Held-out prediction")
+    return categories
+
+
 def final_targets():
     """Every output that `rule all` builds for the configured experiments."""
     experiments = config["experiments"]
     targets = []
     if "simulated_disentanglement" in experiments:
-        names = ("table1", "table3", "orderings")
+        names = ("table1", "table3")
         targets += [f"results/tables/{name}.md" for name in names]
         targets += figure_targets(simulated_datasets())
     if "tabula_muris_generation" in experiments:
@@ -327,13 +351,30 @@ def final_targets():
         targets += training_curves(TABULA_MURIS)
         targets += figure_targets(["tabula_muris/heart"])
         targets += figure_targets(["tabula_muris/whole"], traversals=False)
-    for experiment, dataset in (
-        ("screen_heldout", "screen"),
-        ("sciplex_heldout", "sciplex"),
-    ):
+    for experiment, dataset in HELDOUT_EXPERIMENTS:
         if experiment in experiments:
             targets += heldout_targets(dataset)
+    if orderings_inputs()["tables"] or orderings_inputs()["verdicts"]:
+        targets += ["results/tables/orderings.md", FRONT_PAGE]
     return targets
+
+
+def orderings_inputs():
+    """The comparison tables and held-out verdicts of the configured experiments."""
+    experiments = config["experiments"]
+    tables = []
+    if "simulated_disentanglement" in experiments:
+        tables += ["table1", "table3"]
+    if "tabula_muris_generation" in experiments:
+        tables.append("table2")
+    return {
+        "tables": [f"results/tables/{table}.tsv" for table in tables],
+        "verdicts": [
+            f"results/{dataset}/prediction/verdicts.json"
+            for experiment, dataset in HELDOUT_EXPERIMENTS
+            if experiment in experiments
+        ],
+    }
 
 
 def heldout_targets(dataset):

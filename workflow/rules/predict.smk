@@ -188,5 +188,6 @@ rule prediction_verdicts:
         representation=config["generator"]["representation"],
     shell:
         "python -m michigan prediction-verdicts {params.runs} --tables {input} "
-        "--representation {params.representation:q} --output {output.table} "
+        "--representation {params.representation:q} --dataset {wildcards.dataset:q} "
+        "--output {output.table} "
         "--summary {output.summary} > {log} 2>&1"

@@ -307,6 +307,7 @@ def prediction_statistics(args: argparse.Namespace, section: None) -> dict[str, 
         arg("--seeds", nargs="+", type=int, required=True, help="seed per table"),
         arg("--tables", nargs="+", type=Path, required=True, help="heldout prediction tables"),
         arg("--representation", default="btcvae", help="decoder name of the representation"),
+        arg("--dataset", required=True, help="dataset the tables belong to (recorded)"),
         arg("--output", type=Path, required=True, help="verdict table .tsv to write"),
         arg("--summary", type=Path, required=True, help="seed-average summaries .json to write"),
     ),
@@ -330,5 +331,5 @@ def prediction_verdicts(args: argparse.Namespace, section: None) -> dict[str, An
         tables.setdefault(mode, {})[seed] = read_prediction_table(path)
     table, combined = seed_verdicts(tables, representation=args.representation)
     _write_table(table, args.output)
-    write_json(combined, args.summary)
+    write_json({"dataset": args.dataset, "runs": combined}, args.summary)
     return {mode: summary["verdict"]["verdict"] for mode, summary in combined.items()}
