@@ -258,4 +258,5 @@ def to_markdown(checked: pd.DataFrame) -> str:
         ]
     columns = ["claim", "dataset", "ours", "reason", "ours (left)", "ours (right)", "n_seeds"]
     columns += ["point_estimate", "paper (left)", "paper (right)", "paper_holds"]
-    return shown[columns].to_markdown(index=False)
+    shown = shown[columns].astype(object).where(shown[columns].notna(), "–")
+    return shown.to_markdown(index=False, disable_numparse=True)
