@@ -162,6 +162,11 @@ def test_report_builds(tiny_run):
     result = snakemake(tiny_run, "--configfile", str(TINY), "--report", str(report))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert report.stat().st_size > 100_000
+    # the front page shows the verdicts (workflow/report/workflow.rst includes the fragment)
+    assert (tiny_run / "results/report/front_page.rst").is_file()
+    html = report.read_text(encoding="utf-8")
+    assert "Cannot be decided at this scale" in html
+    assert "are not part of this report" not in html
 
 
 @pytest.mark.slow
@@ -180,6 +185,7 @@ def test_unchanged_config_reruns_nothing(tiny_run):
                 "evaluate_generator_disentanglement",
                 "table",
                 "orderings",
+                "front_page",
                 "all",
             },
         ),
@@ -192,6 +198,7 @@ def test_unchanged_config_reruns_nothing(tiny_run):
                 "latent_traversal",
                 "table",
                 "orderings",
+                "front_page",
                 "all",
             },
         ),
@@ -209,6 +216,7 @@ def test_unchanged_config_reruns_nothing(tiny_run):
                 "latent_traversal",
                 "table",
                 "orderings",
+                "front_page",
                 "all",
             },
         ),
