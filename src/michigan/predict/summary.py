@@ -273,7 +273,11 @@ def comparison_tests(
         ``median_ceiling``, ``trained_on_rf_error``, ``expected``, ``verdict``, ``reason``.
     """
     expect = paper_expects_significance(code_mode)
-    decoders = {c.removeprefix("rf_error_") for c in paired.columns if c.startswith("rf_error_")}
+    decoders = {
+        c.removeprefix("rf_error_")
+        for c in paired.columns
+        if c.startswith("rf_error_") and c != "rf_error_difference"
+    }
     arms = [a for a in representation_arms(sorted(decoders), representation) if a in decoders]
     trained = paired[~paired["held_out"].astype(bool)]
     trained_on = _median(trained[decoder_column("rf_error", generator)]) if len(trained) else None
@@ -577,6 +581,19 @@ STATISTICS_COLUMNS = (
 )
 
 
+#: the fields of a :func:`comparison_tests` record that :func:`statistics_table` copies
+_TEST_FIELDS = (
+    "n",
+    "p_value",
+    "median_generator",
+    "median_arm",
+    "median_floor",
+    "median_ceiling",
+    "verdict",
+    "reason",
+)
+
+
 def statistics_table(summaries: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """The tests of several runs' summaries as one table, for the report.
 
@@ -605,7 +622,7 @@ def statistics_table(summaries: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame
                     "test": f"Wilcoxon {test['metric']}: {test['alternative']} ({scope})",
                     "value": test["median_difference"],
                     "value_is": f"median difference, {generator} minus arm",
-                    **{k: test[k] for k in STATISTICS_COLUMNS if k in test},
+                    **{k: test[k] for k in _TEST_FIELDS},
                 }
             )
         for column, test in summary["delta_h_hypothesis"].items():

@@ -110,9 +110,11 @@ def judge(
             f"{ties} of {n} pairs tie (more than {gates.max_tie_share:.0%})",
         )
     if rf_medians is not None:
-        floored = {arm: m for arm, m in rf_medians.items() if not m >= gates.rf_floor}
+        floored = {arm: m for arm, m in rf_medians.items() if m is None or not m >= gates.rf_floor}
         if floored:
-            listed = ", ".join(f"{arm} {m:.3f}" for arm, m in floored.items())
+            listed = ", ".join(
+                f"{arm} {'none' if m is None else f'{m:.3f}'}" for arm, m in floored.items()
+            )
             return _verdict(
                 UNINFORMATIVE,
                 f"median RF error at the floor (< {gates.rf_floor}): {listed}",

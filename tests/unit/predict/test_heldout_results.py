@@ -156,6 +156,7 @@ def test_summary_and_statistics_table():
     assert list(stats_table["value_is"]) == (
         ["median difference, michigan minus arm"] * 4 + ["Spearman rho"] * 2 + ["AUC"] * 4
     )
+    assert stats_table["test"].iloc[0] == ("Wilcoxon rf_error: michigan > btcvae (all predictions)")
     # five pairs cannot decide anything; the truth checks are no claim of the paper
     assert list(stats_table["verdict"].iloc[:6]) == ["uninformative"] * 6
     assert stats_table["verdict"].iloc[6:].isna().all()
