@@ -4,8 +4,8 @@ For a model run trained without some (cell type, drug) combinations, every combi
 (the held-out ones, and optionally every other observed one for the Fig. 4a-b scatter) is predicted
 from *each other cell type* as control: the control's codes under the drug are shifted by the cell
 type difference (:func:`michigan.predict.arithmetic.predict_codes`, training cells only), then decoded
-by every decoder given (the representation model's decoder plus unit noise, as the original; the
-MichiGAN generator with fresh noise). Each prediction is scored against the combination's real cells
+by every decoder given (the representation model's decoder in the noise arms of
+:mod:`michigan.predict.noise`, unit noise as the original; the MichiGAN generator with fresh noise). Each prediction is scored against the combination's real cells
 with :func:`michigan.metrics.evaluate_prediction` (RF error, R^2 in the scGen and CPA forms,
 E-distance, MMD) and by the latent-space entropy gap Delta H of its predicted codes
 (:func:`michigan.metrics.delta_h`, paper estimator and leave-own-out, at one fixed N).

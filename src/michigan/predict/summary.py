@@ -1,7 +1,10 @@
-"""Statistics of a held-out prediction run (paper Fig. 4a-b): Wilcoxon test, Delta H correlation, truth check.
+"""Statistics of a held-out prediction run (paper Fig. 4a-b): calibrated tests, verdicts, truth check.
 
 All functions read the tidy table of :func:`michigan.predict.heldout.predict_heldout` (one row per
-prediction and decoder) and pair the decoders of each prediction.
+prediction and decoder or reference) and pair the decoders of each prediction: the paper's
+one-sided Wilcoxon test and its variants (metrics, noise arms, scopes) with the floor and ceiling
+references and a verdict (:mod:`michigan.predict.verdict`), the one-sided test of the Delta H
+hypothesis, the ground-truth check, and the combination over seeds (docs/prediction.md).
 """
 
 from __future__ import annotations
