@@ -12,9 +12,9 @@ reason, checking these gates first, in this order (thresholds in :class:`Gates`,
    sampled case and cannot show its absence in the mean case;
 2. not too many tied pairs (``max_tie_share``);
 3. (RF error) every compared arm's median RF error at least ``rf_floor``;
-4. (RF error) MichiGAN's median RF error on the combinations it was trained on at least
+4. (every metric) MichiGAN's median RF error on the combinations it was trained on at least
    ``rf_floor``: a generator that cannot reproduce cells it has seen is undertrained, and its
-   failure on unseen ones says nothing about latent arithmetic.
+   failure on unseen ones says nothing about latent arithmetic, whichever metric shows it.
 
 A test that passes the gates is ``reproduced`` when its outcome agrees with the paper's (significant
 at ``alpha`` where the paper reports a significant difference, not significant where it reports
@@ -91,8 +91,8 @@ def judge(
         For a test on RF errors (or on their difference): compared arm -> its median RF error;
         ``None`` for other metrics (no floor gate).
     trained_on_rf_error
-        For a test on RF errors: MichiGAN's median RF error on the combinations it was trained on;
-        ``None`` when no such combination was predicted (the gate cannot be checked).
+        MichiGAN's median RF error on the combinations it was trained on; ``None`` when no such
+        combination was predicted (the gate cannot be checked: uninformative).
     gates
         Thresholds.
 
@@ -119,17 +119,17 @@ def judge(
                 UNINFORMATIVE,
                 f"median RF error at the floor (< {gates.rf_floor}): {listed}",
             )
-        if trained_on_rf_error is None:
-            return _verdict(
-                UNINFORMATIVE,
-                "no trained-on combination predicted, so MichiGAN's training cannot be checked",
-            )
-        if not trained_on_rf_error >= gates.rf_floor:
-            return _verdict(
-                UNINFORMATIVE,
-                f"MichiGAN's median RF error on trained-on combinations is "
-                f"{trained_on_rf_error:.3f} < {gates.rf_floor}: undertrained",
-            )
+    if trained_on_rf_error is None:
+        return _verdict(
+            UNINFORMATIVE,
+            "no trained-on combination predicted, so MichiGAN's training cannot be checked",
+        )
+    if not trained_on_rf_error >= gates.rf_floor:
+        return _verdict(
+            UNINFORMATIVE,
+            f"MichiGAN's median RF error on trained-on combinations is "
+            f"{trained_on_rf_error:.3f} < {gates.rf_floor}: undertrained",
+        )
     if p_value is None:
         return _verdict(UNINFORMATIVE, "no p-value")
     significant = p_value < gates.alpha

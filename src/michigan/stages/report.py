@@ -76,13 +76,11 @@ def orderings(args: argparse.Namespace, section: None) -> dict[str, Any]:
     for path in args.verdicts:
         record = read_json(path)
         verdicts[record["dataset"]] = record["runs"]
-    checked = pd.concat(
-        [
-            check_claims(pd.read_csv(path, sep="\t") for path in args.tables),
-            check_heldout_claims(verdicts),
-        ],
-        ignore_index=True,
-    )
+    parts = [
+        check_claims(pd.read_csv(path, sep="\t") for path in args.tables),
+        check_heldout_claims(verdicts),
+    ]
+    checked = pd.concat([part for part in parts if not part.empty] or parts[:1], ignore_index=True)
     with atomic_path(args.output) as tmp:
         checked.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
     with atomic_path(args.markdown) as tmp:

@@ -59,12 +59,14 @@ def test_judge(kwargs, verdict, reason):
     assert reason in result["reason"]
 
 
-def test_other_metrics_skip_the_floor_gates():
-    result = judge(n=20, n_nonzero=20, p_value=1e-3, expect_significant=True)
-    assert result["verdict"] == "reproduced"
-    assert judge(n=20, n_nonzero=20, p_value=None, expect_significant=True)["verdict"] == (
-        "uninformative"
-    )
+def test_other_metrics_skip_the_floor_gate_but_not_the_training_gate():
+    trained = {"n": 20, "n_nonzero": 20, "expect_significant": True, "trained_on_rf_error": 0.3}
+    assert judge(p_value=1e-3, **trained)["verdict"] == "reproduced"
+    assert judge(p_value=None, **trained)["verdict"] == "uninformative"
+    undertrained = trained | {"trained_on_rf_error": 0.01}
+    assert "undertrained" in judge(p_value=1e-3, **undertrained)["reason"]
+    unchecked = trained | {"trained_on_rf_error": None}
+    assert "cannot be checked" in judge(p_value=1e-3, **unchecked)["reason"]
 
 
 def test_the_paper_expects_significance_on_sampled_codes_only():
