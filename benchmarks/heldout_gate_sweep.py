@@ -56,9 +56,10 @@ def run_point(args: argparse.Namespace, workdir: Path, epochs: int) -> dict:
     configfile = workdir / f"sweep_{epochs}.yaml"
     configfile.write_text(yaml.safe_dump(sweep_config(args, epochs)))
     target = f"results/screen/heldout/seed0/prediction/{args.codes}/predictions.tsv"
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    command += ["--directory", str(workdir), "--configfile", str(configfile)]
-    command += ["--cores", str(args.cores), "--quiet", "progress", target]
+    # the target first: --configfile and --quiet take every following word
+    command = [sys.executable, "-m", "snakemake", target, "--snakefile", str(REPO / "Snakefile")]
+    command += ["--directory", str(workdir), "--cores", str(args.cores), "--quiet", "progress"]
+    command += ["--configfile", str(configfile)]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
