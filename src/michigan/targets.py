@@ -20,6 +20,8 @@ Config = Mapping[str, Any]
 RUN_FIGURES = ("umap_codes",)
 TRAVERSAL_FIGURES = ("traversal_umap", "traversal_genes")
 #: files of one seed of a held-out experiment (paper Fig. 4a-c and the test statistics)
+#: the report's front page fragment (workflow/report/workflow.rst includes it)
+FRONT_PAGE = "results/report/front_page.rst"
 HELDOUT_FILES = ("fig4a_rf_error.png", "fig4b_delta_h.png", "fig4c_lowdh.png", "statistics.tsv")
 #: the held-out experiment's training sets after the full run
 PREDICTION_TRAINSETS = ("heldout", "lowdh")
@@ -182,12 +184,40 @@ def figure_targets(config: Config, datasets: Sequence[str], trainset: str = "all
 
 
 def heldout_targets(config: Config, name: str) -> list[str]:
-    """Fig. 4a-c and the test statistics of the held-out experiment on ``name``, every seed."""
+    """Fig. 4a-c and test statistics of the held-out experiment on ``name``, and its verdicts.
+
+    The figures and statistics for every seed; the verdicts of its tests over the seeds.
+    """
     return [
         f"results/{name}/prediction/seed{seed}/{file}"
         for seed in config["seeds"]
         for file in HELDOUT_FILES
-    ]
+    ] + [f"results/{name}/prediction/verdicts.tsv"]
+
+
+def heldout_datasets(config: Config) -> list[str]:
+    """Datasets of the configured held-out experiments (a user's, when it has one)."""
+    names = []
+    for experiment in (catalogue.EXPERIMENTS[name] for name in config["experiments"]):
+        if experiment.kind == "heldout":
+            names += experiment.datasets
+        elif experiment.kind == "user":
+            names += [n for n in user_datasets(config) if has_heldout_experiment(config, n)]
+    return names
+
+
+def orderings_inputs(config: Config) -> dict[str, list[str]]:
+    """The comparison tables and held-out verdicts the orderings check reads."""
+    kinds = {catalogue.EXPERIMENTS[name].kind for name in config["experiments"]}
+    tables = []
+    if "disentanglement" in kinds:
+        tables += ["table1", "table3"]
+    if "generation" in kinds:
+        tables.append("table2")
+    return {
+        "tables": [f"results/tables/{table}.tsv" for table in tables],
+        "verdicts": [f"results/{n}/prediction/verdicts.json" for n in heldout_datasets(config)],
+    }
 
 
 def has_heldout_experiment(config: Config, name: str) -> bool:
@@ -224,12 +254,16 @@ def final_targets(config: Config) -> list[str]:
     targets: list[str] = []
     for experiment in (catalogue.EXPERIMENTS[name] for name in config["experiments"]):
         targets += _experiment_targets(config, experiment)
+    inputs = orderings_inputs(config)
+    if inputs["tables"] or inputs["verdicts"]:
+        targets += ["results/tables/orderings.md", FRONT_PAGE]
     return targets + generated_cell_figure_targets(config)
 
 
 def generated_cell_figure_targets(config: Config) -> list[str]:
-    """Figures of generated cells, traversal populations, sci-Plex's all-cells models and held-out
-    cells on the UMAP (Figs 2b, 3c-d, 5, S3, S5-S10a) for the paper's configured experiments.
+    """Figures of generated cells, traversal populations, sci-Plex's all-cells models, held-out cells.
+
+    Figs 2b, 3c-d, 5, S3 and S5-S10a, for the paper's configured experiments.
     """
     experiments = [catalogue.EXPERIMENTS[name] for name in config["experiments"]]
     datasets = []
@@ -265,7 +299,7 @@ def generated_cell_figure_targets(config: Config) -> list[str]:
 
 def _experiment_targets(config: Config, experiment: catalogue.Experiment) -> list[str]:
     if experiment.kind == "disentanglement":
-        tables = [f"results/tables/{name}.md" for name in ("table1", "table3", "orderings")]
+        tables = [f"results/tables/{name}.md" for name in ("table1", "table3")]
         return tables + figure_targets(config, simulated_datasets(config))
     if experiment.kind == "generation":
         return [

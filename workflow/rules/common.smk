@@ -1,5 +1,4 @@
 # Helpers shared by the rules: config sections as job params, targets, wildcard constraints.
-import shlex
 import sys
 from pathlib import Path
 
@@ -42,15 +41,11 @@ for note in config_checks.override_notes(config_layers()):
     print(note, file=sys.stderr)
 
 
-def shell_words(*words):
-    """`words` quoted for the shell and joined by spaces: every config-derived value reaching a
-    rule's shell command goes through here or through `{params.x:q}`."""
-    return shlex.join(str(word) for word in words)
-
-
 def option(flag, values):
-    """`flag values...` quoted for the shell, or "" when there are no values."""
-    return shell_words(flag, *values) if values else ""
+    """The words `flag values...` (none when there are no values), for `{params.x:q}`: every
+    config-derived value reaches a rule's shell command as a param quoted word by word.
+    """
+    return [flag, *map(str, values)] if values else []
 
 
 def heavy_threads():
@@ -192,7 +187,7 @@ def split_file(wildcards):
 def split_option(wildcards):
     """The CLI option that restricts training to a split's training cells ("" for all cells)."""
     if wildcards.trainset == "all":
-        return ""
+        return []
     return option("--train-split", [split_file(wildcards)])
 
 
@@ -232,9 +227,9 @@ def codes_file(wildcards):
 
 def code_options(wildcards):
     if not is_conditional(wildcards):
-        return ""
+        return []
     mode = run_name(wildcards).rsplit("_", 1)[1]
-    return shell_words("--codes", codes_file(wildcards), "--code-mode", mode)
+    return ["--codes", codes_file(wildcards), "--code-mode", mode]
 
 
 def generator_training_inputs(wildcards):
@@ -257,9 +252,9 @@ def generation_inputs(wildcards):
 
 
 def dataset_factors(wildcards):
-    """The dataset's factor columns as shell words (a user's column names are quoted)."""
+    """The dataset's factor columns (a user's column names: quote them with `:q`)."""
     try:
-        return shell_words(*targets.factor_columns(config, wildcards.dataset))
+        return list(targets.factor_columns(config, wildcards.dataset))
     except (KeyError, ValueError) as error:
         raise WorkflowError(str(error)) from None
 
@@ -276,6 +271,31 @@ def label_option(wildcards):
 
 def table_inputs(wildcards):
     return targets.table_inputs(config, wildcards.table)
+
+
+FRONT_PAGE = targets.FRONT_PAGE
+
+
+def orderings_inputs():
+    return targets.orderings_inputs(config)
+
+
+def front_page_inputs(wildcards):
+    """The orderings and every configured held-out experiment's verdict table."""
+    return {
+        "orderings": "results/tables/orderings.tsv",
+        "verdicts": [
+            path.replace(".json", ".tsv") for path in orderings_inputs()["verdicts"]
+        ],
+    }
+
+
+def front_page_categories(wildcards):
+    """Report categories the front page links: the tables, and the held-out experiment's."""
+    categories = ["Tables vs paper"]
+    if orderings_inputs()["verdicts"]:
+        categories.append("Held-out prediction")
+    return categories
 
 
 def final_targets():
@@ -307,10 +327,11 @@ def representation_codes(wildcards):
 
 
 def codes_arguments(wildcards):
-    return " ".join(
-        shell_words("--codes", model, path)
+    return [
+        word
         for model, path in representation_codes(wildcards).items()
-    )
+        for word in ("--codes", model, path)
+    ]
 
 
 def traversal_inputs(wildcards):
@@ -329,10 +350,12 @@ def traversal_inputs(wildcards):
 
 
 def traversal_model_options(wildcards, input):
-    return " ".join(
-        [shell_words("--conditional", path) for path in input.conditional]
-        + [shell_words("--unconditional", path) for path in input.unconditional]
-    )
+    return [
+        word
+        for role in ("conditional", "unconditional")
+        for path in getattr(input, role)
+        for word in (f"--{role}", path)
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -384,6 +407,23 @@ def prediction_runs(trainset, kind):
         ]
 
     return files
+
+
+def heldout_seed_tables(wildcards):
+    """The heldout run's prediction table of every code mode and seed (codes outer)."""
+    return [
+        f"results/{wildcards.dataset}/heldout/seed{seed}/prediction/{codes}/predictions.tsv"
+        for codes in config["generator"]["codes"]
+        for seed in config["seeds"]
+    ]
+
+
+def heldout_seed_labels():
+    """`--codes ... --seeds ...` of `heldout_seed_tables`, in the same order."""
+    pairs = [(c, s) for c in config["generator"]["codes"] for s in config["seeds"]]
+    return option("--codes", [c for c, _ in pairs]) + option(
+        "--seeds", [s for _, s in pairs]
+    )
 
 
 def statistics_labels(wildcards):

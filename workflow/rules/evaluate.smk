@@ -18,7 +18,7 @@ rule evaluate_disentanglement:
         factors=dataset_factors,
     shell:
         "python -m michigan evaluate-disentanglement --params {params.section:q} "
-        "--seed {wildcards.seed} --codes {input.codes} --factors {params.factors} "
+        "--seed {wildcards.seed} --codes {input.codes} --factors {params.factors:q} "
         "--output {output.metrics} > {log} 2>&1"
 
 
@@ -41,7 +41,7 @@ rule evaluate_generator_disentanglement:
     shell:
         "python -m michigan evaluate-generator-disentanglement --params {params.section:q} "
         "--seed {wildcards.seed} --generated {input.generated} --real {input.real} "
-        "--factors {params.factors} --output {output.metrics} > {log} 2>&1"
+        "--factors {params.factors:q} --output {output.metrics} > {log} 2>&1"
 
 
 rule evaluate_generation:
@@ -64,7 +64,7 @@ rule evaluate_generation:
     shell:
         "python -m michigan evaluate-generation --params {params.section:q} "
         "--seed {wildcards.seed} --generated {input.generated} --real {input.real} "
-        "{params.labels} --threads {threads} --output {output.metrics} > {log} 2>&1"
+        "{params.labels:q} --threads {threads} --output {output.metrics} > {log} 2>&1"
 
 
 rule training_curve:
@@ -94,6 +94,6 @@ rule training_curve:
         labels=label_option,
     shell:
         "python -m michigan training-curve --params {params.section:q} --seed {wildcards.seed} "
-        "--model-dir {input.model} --real {input.data} {params.split} {params.codes} "
-        "{params.labels} --threads {threads} --output {output.curve} "
+        "--model-dir {input.model} --real {input.data} {params.split:q} {params.codes:q} "
+        "{params.labels:q} --threads {threads} --output {output.curve} "
         "--figure {output.figure} > {log} 2>&1"

@@ -47,7 +47,7 @@ rule umap:
     shell:
         "python -m michigan fit-umap --params {params.section:q} --input {input} "
         "--output {output.embedding} --cells {output.cells} --figure {output.figure} "
-        "{params.colors} --label {wildcards.dataset:q} > {log} 2>&1"
+        "{params.colors:q} --label {wildcards.dataset:q} > {log} 2>&1"
 
 
 rule umap_codes:
@@ -79,7 +79,7 @@ rule umap_codes:
         label="{dataset}, {trainset} cells, seed {seed}",
     shell:
         "python -m michigan plot-codes --params {params.section:q} --cells {input.cells} "
-        "{params.codes} --output {output.figure} --label {params.label:q} > {log} 2>&1"
+        "{params.codes:q} --output {output.figure} --label {params.label:q} > {log} 2>&1"
 
 
 rule code_factor_bars:
@@ -111,7 +111,7 @@ rule code_factor_bars:
         label="{dataset}, {trainset} cells, seed {seed}",
     shell:
         "python -m michigan plot-code-factors --params {params.section:q} "
-        "--seed {wildcards.seed} {params.codes} --factors {params.factors} "
+        "--seed {wildcards.seed} {params.codes:q} --factors {params.factors:q} "
         "--output {output.figure} --label {params.label:q} > {log} 2>&1"
 
 
@@ -157,7 +157,7 @@ rule latent_traversal:
     shell:
         "python -m michigan traverse --params {params.section:q} --seed {wildcards.seed} "
         "--input {input.data} --embedding {input.embedding} --codes {input.codes} "
-        "--representation {input.representation} {params.models} --genes {output.genes} "
+        "--representation {input.representation} {params.models:q} --genes {output.genes} "
         "--cells {output.cells} --figure-umap {output.figure_umap} "
         "--figure-genes {output.figure_genes} --label {params.label:q} > {log} 2>&1"
 
@@ -211,7 +211,7 @@ rule generated_codes:
         label="{dataset}, {trainset} cells, seed {seed}",
     shell:
         "python -m michigan plot-generated-codes --params {params.section:q} "
-        "--input {input.data:q} --embedding {input.embedding:q} {params.generated} --output {output.figure:q} "
+        "--input {input.data:q} --embedding {input.embedding:q} {params.generated:q} --output {output.figure:q} "
         "--label {params.label:q} > {log} 2>&1"
 
 
@@ -247,8 +247,8 @@ rule generated_code_factor_bars:
         label="{dataset}, {trainset} cells, seed {seed}",
     shell:
         "python -m michigan plot-generated-code-factors --params {params.section:q} "
-        "--seed {wildcards.seed} {params.generated} --real {input.real} "
-        "--factors {params.factors} --knn-k {params.knn_k} --n-pcs {params.n_pcs} "
+        "--seed {wildcards.seed} {params.generated:q} --real {input.real} "
+        "--factors {params.factors:q} --knn-k {params.knn_k:q} --n-pcs {params.n_pcs:q} "
         "--output {output.figure} --label {params.label:q} > {log} 2>&1"
 
 

@@ -1,6 +1,5 @@
 # Helpers of the figure rules added for every paper panel (figures.smk): generated cells by their
 # codes, the WGAN-GPs with wide noise, the held-out cells (their targets: michigan.targets).
-import shlex
 
 
 def generated_cells(wildcards):
@@ -11,12 +10,13 @@ def generated_cells(wildcards):
 
 
 def generated_arguments(wildcards):
-    return " ".join(
-        f"--generated {run} {shlex.quote(path)}"
+    return [
+        word
         for run, path in zip(
             targets.generated_code_runs(config), generated_cells(wildcards)
         )
-    )
+        for word in ("--generated", run, path)
+    ]
 
 
 def evaluation_value(key):

@@ -28,7 +28,7 @@ rule train_representation:
         checkpoints=f"{RUN}/{{rep}}/checkpoint",
     shell:
         "python -m michigan train-representation --params {params.section:q} "
-        "--seed {wildcards.seed} --model {wildcards.rep} --input {input.data} {params.split} "
+        "--seed {wildcards.seed} --model {wildcards.rep} --input {input.data} {params.split:q} "
         "--output {output.model} --checkpoint-dir {params.checkpoints:q} "
         "--gpus {resources.gpu} > {log} 2>&1"
 
@@ -73,8 +73,8 @@ rule train_generator:
         checkpoints=f"{RUN}/{{gen}}/checkpoint",
     shell:
         "python -m michigan train-generator --params {params.section:q} "
-        "--seed {wildcards.seed} --model {params.model:q} --input {input.data} {params.split} "
-        "{params.codes} --output {output.model} --checkpoint-dir {params.checkpoints:q} "
+        "--seed {wildcards.seed} --model {params.model:q} --input {input.data} {params.split:q} "
+        "{params.codes:q} --output {output.model} --checkpoint-dir {params.checkpoints:q} "
         "--gpus {resources.gpu} > {log} 2>&1"
 
 
@@ -94,5 +94,5 @@ rule generate:
         split=split_option,
         codes=code_options,
     shell:
-        "python -m michigan generate --seed {wildcards.seed} --input {input.data} {params.split} "
-        "--model-dir {input.model} {params.codes} --output {output.generated} > {log} 2>&1"
+        "python -m michigan generate --seed {wildcards.seed} --input {input.data} {params.split:q} "
+        "--model-dir {input.model} {params.codes:q} --output {output.generated} > {log} 2>&1"

@@ -4,7 +4,8 @@
 #         results/<dataset>/<trainset>/seed<seed>/prediction/<codes>/{predictions.tsv,summary.json}
 #         (<trainset> heldout or lowdh, <codes> mean or sampled: which MichiGAN decodes),
 #         results/<dataset>/prediction/seed<seed>/{fig4a_rf_error,fig4b_delta_h,fig4c_lowdh}.png
-#         and statistics.tsv.
+#         and statistics.tsv; results/<dataset>/prediction/verdicts.{tsv,json} (every seed and the
+#         seed average).
 
 PREDICTION = f"{RUN}/prediction/{{codes}}"
 FIGURES = "results/{dataset}/prediction/seed{seed}"
@@ -55,7 +56,7 @@ rule predict_heldout:
         "python -m michigan predict-heldout --params {params.section:q} --seed {wildcards.seed} "
         "--input {input.data} --split {input.split} --codes {input.codes} "
         "--representation {input.representation} --generator {input.generator} "
-        "--code-mode {wildcards.codes} {params.scope} --evaluation {params.evaluation:q} "
+        "--code-mode {wildcards.codes} {params.scope:q} --evaluation {params.evaluation:q} "
         "--threads {threads} "
         "--output {output.table} --summary {output.summary} > {log} 2>&1"
 
@@ -161,3 +162,29 @@ rule prediction_statistics:
     shell:
         "python -m michigan prediction-statistics --summaries {input.heldout} {input.lowdh} "
         "--labels {params.labels:q} --output {output.table} > {log} 2>&1"
+
+
+rule prediction_verdicts:
+    input:
+        heldout_seed_tables,
+    output:
+        table=report(
+            "results/{dataset}/prediction/verdicts.tsv",
+            caption="../report/prediction_verdicts.rst",
+            category="Held-out prediction",
+            labels={"dataset": "{dataset}", "seed": "all", "table": "verdicts"},
+        ),
+        summary="results/{dataset}/prediction/verdicts.json",
+        record="results/{dataset}/prediction/verdicts.run.json",
+    log:
+        "results/logs/prediction_verdicts/{dataset}.log",
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        runs=heldout_seed_labels(),
+        representation=config["generator"]["representation"],
+    shell:
+        "python -m michigan prediction-verdicts {params.runs:q} --tables {input} "
+        "--representation {params.representation:q} --dataset {wildcards.dataset:q} "
+        "--output {output.table} "
+        "--summary {output.summary} > {log} 2>&1"

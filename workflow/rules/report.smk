@@ -28,7 +28,7 @@ rule table:
 
 rule orderings:
     input:
-        expand("results/tables/{table}.tsv", table=["table1", "table3"]),
+        unpack(lambda wildcards: orderings_inputs()),
     output:
         tsv=report(
             "results/tables/orderings.tsv",
@@ -45,5 +45,36 @@ rule orderings:
     conda:
         "../../envs/michigan.yaml"
     shell:
-        "python -m michigan orderings --tables {input} --output {output.tsv} "
-        "--markdown {output.markdown} > {log} 2>&1"
+        "python -m michigan orderings --tables {input.tables} --verdicts {input.verdicts} "
+        "--output {output.tsv} --markdown {output.markdown} > {log} 2>&1"
+
+
+rule front_page:
+    input:
+        unpack(front_page_inputs),
+    output:
+        fragment=report(
+            FRONT_PAGE,
+            caption="../report/front_page.rst",
+            category="Summary",
+            labels={"table": "verdicts and orderings"},
+        ),
+        record="results/report/front_page.run.json",
+    log:
+        "results/logs/front_page.log",
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        datasets=lambda wildcards, input: [
+            Path(path).parts[1] for path in input.verdicts
+        ],
+        links=lambda wildcards, input: [
+            Path(path).name
+            for path in [input.orderings, *orderings_inputs()["tables"]]
+        ],
+        categories=front_page_categories,
+    shell:
+        "python -m michigan front-page --orderings {input.orderings} "
+        "--verdicts {input.verdicts} --datasets {params.datasets:q} "
+        "--links {params.links:q} --categories {params.categories:q} "
+        "--output {output.fragment} > {log} 2>&1"

@@ -4,8 +4,8 @@ For a model run trained without some (cell type, drug) combinations, every combi
 (the held-out ones, and optionally every other observed one for the Fig. 4a-b scatter) is predicted
 from *each other cell type* as control: the control's codes under the drug are shifted by the cell
 type difference (:func:`michigan.predict.arithmetic.predict_codes`, training cells only), then decoded
-by every decoder given (the representation model's decoder plus unit noise, as the original; the
-MichiGAN generator with fresh noise). Each prediction is scored against the combination's real cells
+by every decoder given (the representation model's decoder in the noise arms of
+:mod:`michigan.predict.noise`, unit noise as the original; the MichiGAN generator with fresh noise). Each prediction is scored against the combination's real cells
 with :func:`michigan.metrics.evaluate_prediction` (RF error, R^2 in the scGen and CPA forms,
 E-distance, MMD) and by the latent-space entropy gap Delta H of its predicted codes
 (:func:`michigan.metrics.delta_h`, paper estimator and leave-own-out, at one fixed N).
@@ -21,6 +21,10 @@ Choices where the paper and the original code are silent (docs/prediction.md):
   Delta H; a run on means uses means for both (the shared spec section 5.8).
 - *Baseline.* The ``_control`` metrics score the control cell type's real cells under the drug,
   i.e. the prediction without the shift, so every metric shows what the arithmetic added.
+- *Reference rows.* Every metric is also computed for two references, as rows of their own: the
+  unshifted control cells (the floor: what a prediction that did nothing scores) and, once per
+  combination, one half of its real cells against the other (the ceiling: what a perfect
+  prediction scores at this cell count).
 - *Seeds.* Every prediction draws from its own child of ``SeedSequence(seed)`` (by its position in
   the task list), and both decoders of a prediction are scored with the same metric seed, so
   their RF errors are paired.
@@ -29,8 +33,9 @@ Choices where the paper and the original code are silent (docs/prediction.md):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -41,7 +46,14 @@ from michigan import keys
 from michigan.data.splits import condition_name
 from michigan.metrics import delta_h, evaluate_prediction, read_codes
 from michigan.predict.arithmetic import predict_codes
-from michigan.predict.tasks import obs_labels, prediction_tasks, vehicle_drugs
+from michigan.predict.tasks import (
+    CEILING,
+    FLOOR,
+    PredictionTask,
+    obs_labels,
+    prediction_tasks,
+    vehicle_drugs,
+)
 from michigan.progress import Progress
 
 if TYPE_CHECKING:
@@ -193,6 +205,11 @@ def predict_heldout(
         ``delta_h``, ``delta_h_leave_own_out`` (nats; the same for every decoder of a
         prediction) and every value of :func:`michigan.metrics.evaluate_prediction`
         (``_de`` values NaN where the combination has no DE genes: vehicles, no vehicle cells).
+        Besides the decoders, two reference rows per prediction: ``decoder`` =
+        :data:`~michigan.predict.tasks.FLOOR` scores the control cells under the drug, unshifted,
+        and :data:`~michigan.predict.tasks.CEILING` one half of the real cells against the other
+        (computed once per combination; left out when a half has fewer than
+        ``max(2, rf_folds)`` cells).
 
     Raises
     ------
@@ -207,6 +224,10 @@ def predict_heldout(
         raise ValueError(msg)
     if not decoders:
         msg = "give at least one decoder"
+        raise ValueError(msg)
+    reserved = sorted({FLOOR, CEILING} & set(decoders))
+    if reserved:
+        msg = f"decoder names {reserved} are reserved for the reference rows"
         raise ValueError(msg)
     cell_types = obs_labels(adata, cell_type_key)
     drugs = obs_labels(adata, drug_key)
@@ -249,6 +270,7 @@ def predict_heldout(
     de_genes = _de_gene_sets(adata.X, cell_types, drugs, members, vehicles, settings.n_de_genes)
     interacting_set = None if interacting is None else set(interacting)
     rows, conventions = [], {}
+    ceilings: dict[tuple[str, str], tuple[int, dict] | None] = {}
     progress = Progress(len(tasks), desc="prediction", unit="predictions", logger=logger)
     for index, (task, child) in enumerate(
         zip(tasks, np.random.SeedSequence(seed).spawn(len(tasks)), strict=True), start=1
@@ -283,46 +305,99 @@ def predict_heldout(
         control_x = _dense_rows(adata.X, prediction.control_rows)
         decoder_seeds = rng.integers(0, 2**31 - 1, size=len(decoders))
         metric_seed = int(rng.integers(0, 2**31 - 1))
-        genes = de_genes.get((task.cell_type, task.drug))
-        for (name, decode), decoder_seed in zip(decoders.items(), decoder_seeds, strict=True):
-            predicted_x = np.asarray(decode(prediction.codes, int(decoder_seed)), np.float64)
-            metrics = evaluate_prediction(
-                control_x,
-                real_x,
-                predicted_x,
-                de_genes=genes,
-                n_pcs=min(settings.n_pcs, real_x.shape[1], 2 * real_x.shape[0]),
-                seed=metric_seed,
-                n_estimators=settings.rf_trees,
-                n_splits=settings.rf_folds,
-                n_jobs=settings.n_jobs,
+        score = functools.partial(
+            _score,
+            de_genes=de_genes.get((task.cell_type, task.drug)),
+            settings=settings,
+            seed=metric_seed,
+        )
+        identity = _identity(task, interacting_set) | {"codes": code_mode}
+        sizes_and_entropy = {"n_real": real_rows.size, "delta_h_cells": n_entropy, **entropy}
+        scored = {
+            name: score(control_x, real_x, decode(prediction.codes, int(decoder_seed)))
+            for (name, decode), decoder_seed in zip(decoders.items(), decoder_seeds, strict=True)
+        }
+        scored[FLOOR] = score(control_x, real_x, control_x)
+        combination = (task.cell_type, task.drug)
+        if combination not in ceilings:
+            ceilings[combination] = _real_half(
+                control_x, real_x, score, minimum=max(2, settings.rf_folds)
             )
+        if ceilings[combination] is not None:
+            scored[CEILING] = ceilings[combination]
+        for name, (n_predicted, metrics) in scored.items():
             conventions.update({k: entry["convention"] for k, entry in metrics.items()})
-            row = {
-                "condition": task.condition,
-                "cell_type": task.cell_type,
-                "drug": task.drug,
-                "control_cell_type": task.control_cell_type,
-                "held_out": task.held_out,
-            }
-            if interacting_set is not None:
-                row["interacting"] = task.condition in interacting_set
-                row["control_interacting"] = (
-                    condition_name(task.control_cell_type, task.drug) in interacting_set
-                )
-            row |= {
-                "codes": code_mode,
-                "decoder": name,
-                "n_real": real_rows.size,
-                "n_predicted": predicted_x.shape[0],
-                "delta_h_cells": n_entropy,
-                **entropy,
-                **{k: entry["value"] for k, entry in metrics.items()},
-            }
-            rows.append(row)
+            rows.append(
+                identity
+                | {"decoder": name, "n_predicted": n_predicted}
+                | sizes_and_entropy
+                | {k: entry["value"] for k, entry in metrics.items()}
+            )
         progress.update(index, metrics={"delta_h": entropy["delta_h"]})
     conventions |= _entropy_conventions(code_mode, n_entropy)
     return HeldOutPredictions(pd.DataFrame(rows), conventions)
+
+
+def _identity(task: PredictionTask, interacting: set[str] | None) -> dict[str, Any]:
+    """The columns that name a prediction (and its ground truth on a simulated screen)."""
+    row: dict[str, Any] = {
+        "condition": task.condition,
+        "cell_type": task.cell_type,
+        "drug": task.drug,
+        "control_cell_type": task.control_cell_type,
+        "held_out": task.held_out,
+    }
+    if interacting is not None:
+        row["interacting"] = task.condition in interacting
+        row["control_interacting"] = (
+            condition_name(task.control_cell_type, task.drug) in interacting
+        )
+    return row
+
+
+def _score(
+    control_x: np.ndarray,
+    real_x: np.ndarray,
+    predicted_x: ArrayLike,
+    *,
+    de_genes: np.ndarray | None,
+    settings: PredictionSettings,
+    seed: int,
+) -> tuple[int, dict[str, Any]]:
+    """``(predicted cells, evaluate_prediction(...))`` of one set of cells against the real ones."""
+    predicted = np.asarray(predicted_x, np.float64)
+    metrics = evaluate_prediction(
+        control_x,
+        real_x,
+        predicted,
+        de_genes=de_genes,
+        n_pcs=min(settings.n_pcs, real_x.shape[1], 2 * real_x.shape[0]),
+        seed=seed,
+        n_estimators=settings.rf_trees,
+        n_splits=settings.rf_folds,
+        n_jobs=settings.n_jobs,
+    )
+    return predicted.shape[0], metrics
+
+
+def _real_half(
+    control_x: np.ndarray,
+    real_x: np.ndarray,
+    score: Callable[..., tuple[int, dict[str, Any]]],
+    *,
+    minimum: int,
+) -> tuple[int, dict[str, Any]] | None:
+    """The ceiling: one half of a combination's (randomly ordered) real cells against the other.
+
+    ``None`` (with a warning) when a half has fewer than ``minimum`` cells.
+    """
+    half = real_x.shape[0] // 2
+    if half < minimum:
+        logger.warning(
+            "no real-vs-real ceiling from %d real cells (a half needs %d)", len(real_x), minimum
+        )
+        return None
+    return score(control_x, real_x[:half], real_x[half : 2 * half])
 
 
 def _capped(n: int, cap: int | None) -> int:

@@ -1,11 +1,16 @@
-"""Statistics of a held-out prediction run (paper Fig. 4a-b): Wilcoxon test, Delta H correlation, truth check.
+"""Statistics of a held-out prediction run (paper Fig. 4a-b): calibrated tests, verdicts, truth check.
 
 All functions read the tidy table of :func:`michigan.predict.heldout.predict_heldout` (one row per
-prediction and decoder) and pair the decoders of each prediction.
+prediction and decoder or reference) and pair the decoders of each prediction: the paper's
+one-sided Wilcoxon test and its variants (metrics, noise arms, scopes) with the floor and ceiling
+references and a verdict (:mod:`michigan.predict.verdict`), the one-sided test of the Delta H
+hypothesis, the ground-truth check, and the combination over seeds (docs/prediction.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from michigan.predict.tasks import PREDICTION_COLUMNS
+from michigan.predict.tasks import CEILING, FLOOR, PREDICTION_COLUMNS
+from michigan.predict.verdict import GATES, Gates, judge, paper_expects_significance
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -24,8 +30,15 @@ logger = logging.getLogger(__name__)
 
 #: the two Delta H columns of a prediction table
 ENTROPY_COLUMNS = ("delta_h", "delta_h_leave_own_out")
-#: metrics that :func:`paired_predictions` puts side by side, one column per decoder
-PAIRED_METRICS = ("rf_error", "edistance")
+#: metrics that :func:`paired_predictions` puts side by side, one column per decoder, and whether
+#: a larger value means cells more like the real ones
+PAIRED_METRICS = {"rf_error": True, "edistance": False, "mmd": False}
+#: the tested scopes: every prediction (the paper's Fig. 4a) and the held-out combinations only
+SCOPES = ("all", "held_out")
+#: the paper's hypothesis on Delta H (section 3.6): the lower Delta H (the better the latent
+#: arithmetic), the larger MichiGAN's advantage, i.e. a negative correlation with the RF-error
+#: difference MichiGAN minus beta-TCVAE
+DELTA_H_ALTERNATIVE = "less"
 _TRUTH_COLUMNS = ("interacting", "control_interacting")
 
 
@@ -37,45 +50,50 @@ def decoder_column(metric: str, decoder: str) -> str:
 def paired_predictions(
     table: pd.DataFrame, *, generator: str = "michigan", representation: str = "btcvae"
 ) -> pd.DataFrame:
-    """One row per prediction with both decoders' RF errors and E-distances side by side.
+    """One row per prediction with every decoder's (and reference's) metrics side by side.
 
     Parameters
     ----------
     table
-        Prediction table (one row per prediction and decoder).
+        Prediction table (one row per prediction and decoder or reference).
     generator, representation
         Values of ``table["decoder"]`` of the generator (MichiGAN) and of the representation
-        model's decoder (beta-TCVAE).
+        model's decoder (beta-TCVAE, the paper's noise arm).
 
     Returns
     -------
     pandas.DataFrame
         The prediction columns, ``held_out``, the truth columns when present, the Delta H
-        columns, ``<metric>_<decoder>`` for each of :data:`PAIRED_METRICS` and both decoders,
-        and ``rf_error_difference`` (generator minus representation, Fig. 4b's y axis).
+        columns, ``<metric>_<decoder>`` for each of :data:`PAIRED_METRICS` in the table and every
+        decoder, and ``rf_error_difference`` (generator minus representation, Fig. 4b's y axis).
 
     Raises
     ------
     KeyError
         If a column is missing or a decoder does not occur in the table.
     """
-    needed = [*PREDICTION_COLUMNS, "held_out", "decoder", *PAIRED_METRICS, *ENTROPY_COLUMNS]
+    needed = [*PREDICTION_COLUMNS, "held_out", "decoder", "rf_error", *ENTROPY_COLUMNS]
     missing = [c for c in needed if c not in table.columns]
     if missing:
         msg = f"prediction table lacks the columns {missing}"
         raise KeyError(msg)
-    present = set(table["decoder"])
+    present = list(dict.fromkeys(table["decoder"]))
     for decoder in (generator, representation):
         if decoder not in present:
             msg = (
                 f"decoder {decoder!r} is not in the prediction table (decoders: {sorted(present)})"
             )
             raise KeyError(msg)
+    metrics = [m for m in PAIRED_METRICS if m in table.columns]
     identity = [*PREDICTION_COLUMNS, "held_out"]
     identity += [c for c in _TRUTH_COLUMNS if c in table.columns]
     entropy = table.groupby(list(PREDICTION_COLUMNS), sort=False)[list(ENTROPY_COLUMNS)].first()
     by_decoder = table.pivot_table(
-        index=list(PREDICTION_COLUMNS), columns="decoder", values=list(PAIRED_METRICS), sort=False
+        index=list(PREDICTION_COLUMNS),
+        columns="decoder",
+        values=metrics,
+        sort=False,
+        dropna=False,
     )
     paired = (
         table[identity]
@@ -83,14 +101,24 @@ def paired_predictions(
         .set_index(list(PREDICTION_COLUMNS))
         .join(entropy)
     )
-    for metric in PAIRED_METRICS:
-        for decoder in (representation, generator):
+    order = [
+        representation,
+        generator,
+        *(d for d in present if d not in (representation, generator)),
+    ]
+    for metric in metrics:
+        for decoder in order:
             paired[decoder_column(metric, decoder)] = by_decoder[(metric, decoder)]
     paired["rf_error_difference"] = (
         paired[decoder_column("rf_error", generator)]
         - paired[decoder_column("rf_error", representation)]
     )
     return paired.reset_index()
+
+
+def representation_arms(decoders: Sequence[str], representation: str) -> list[str]:
+    """The representation's noise arms among ``decoders``: its own name first, then ``<name>_*``."""
+    return [representation, *sorted(d for d in decoders if d.startswith(f"{representation}_"))]
 
 
 def wilcoxon_greater(larger: ArrayLike, smaller: ArrayLike) -> dict[str, Any]:
@@ -156,6 +184,161 @@ def correlations(x: ArrayLike, y: ArrayLike) -> dict[str, Any]:
         record[f"{name}_{label}"] = None if value is None else float(value)
         record[f"{name}_p"] = None if p is None else float(p)
     return record
+
+
+def delta_h_hypothesis(
+    delta_h: ArrayLike, rf_error_difference: ArrayLike, *, gates: Gates = GATES, **gate_values: Any
+) -> dict[str, Any]:
+    """One-sided Spearman test of the paper's hypothesis on Delta H, with its verdict.
+
+    The paper (section 3.6) reads Fig. 4b as: where latent arithmetic works (low Delta H),
+    MichiGAN's predictions gain most over the beta-TCVAE decoder's, i.e. Delta H correlates
+    *negatively* with the RF-error difference MichiGAN minus beta-TCVAE. The test is
+    ``scipy.stats.spearmanr(..., alternative="less")``.
+
+    Parameters
+    ----------
+    delta_h, rf_error_difference
+        ``[predictions]`` paired values.
+    gates
+        Verdict thresholds.
+    **gate_values
+        ``rf_medians`` and ``trained_on_rf_error`` for :func:`~michigan.predict.verdict.judge`
+        (the RF-error difference is noise when the errors sit at the floor).
+
+    Returns
+    -------
+    dict
+        ``n``, ``hypothesis``, ``spearman_rho``, ``sign`` (``negative``, ``positive``, ``zero``
+        or ``None``), ``p_value`` (one-sided), ``verdict`` and ``reason``.
+    """
+    a, b = np.asarray(delta_h, dtype=float), np.asarray(rf_error_difference, dtype=float)
+    record: dict[str, Any] = {
+        "n": int(a.size),
+        "hypothesis": "Spearman rho < 0: the lower Delta H, the larger MichiGAN's RF-error gain "
+        "(paper section 3.6); scipy.stats.spearmanr, alternative='less'",
+        "spearman_rho": None,
+        "sign": None,
+        "p_value": None,
+    }
+    if a.size >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0:
+        result = stats.spearmanr(a, b, alternative=DELTA_H_ALTERNATIVE)
+        rho = float(result.statistic)
+        record |= {
+            "spearman_rho": rho,
+            "sign": "negative" if rho < 0 else ("positive" if rho > 0 else "zero"),
+            "p_value": float(result.pvalue),
+        }
+    return record | judge(
+        n=record["n"],
+        n_nonzero=record["n"],
+        p_value=record["p_value"],
+        expect_significant=True,
+        gates=gates,
+        **gate_values,
+    )
+
+
+def comparison_tests(
+    paired: pd.DataFrame,
+    *,
+    code_mode: str,
+    generator: str = "michigan",
+    representation: str = "btcvae",
+    gates: Gates = GATES,
+) -> list[dict[str, Any]]:
+    """The paper's Wilcoxon test and its calibrated variants, each with a verdict.
+
+    For every metric of :data:`PAIRED_METRICS` in ``paired``, every noise arm of the
+    representation (:func:`representation_arms`) and every scope of :data:`SCOPES`, the one-sided
+    paired Wilcoxon test that MichiGAN's predictions are more like the real cells (larger RF
+    error; smaller E-distance and MMD), with the medians of both arms and of the references
+    (floor: unshifted control cells; ceiling: real vs real) over the same predictions, and
+    :func:`~michigan.predict.verdict.judge`'s verdict against the paper's outcome for
+    ``code_mode``.
+
+    Parameters
+    ----------
+    paired
+        Output of :func:`paired_predictions`.
+    code_mode
+        ``"sampled"`` (the paper: significant) or ``"mean"`` (the paper: not significant).
+    generator, representation
+        Decoder names of MichiGAN and of the representation model.
+    gates
+        Verdict thresholds.
+
+    Returns
+    -------
+    list of dict
+        Per test: ``metric``, ``arm``, ``scope``, ``alternative``, the fields of
+        :func:`wilcoxon_greater`, ``median_generator``, ``median_arm``, ``median_floor``,
+        ``median_ceiling``, ``trained_on_rf_error``, ``expected``, ``verdict``, ``reason``.
+    """
+    expect = paper_expects_significance(code_mode)
+    decoders = {
+        c.removeprefix("rf_error_")
+        for c in paired.columns
+        if c.startswith("rf_error_") and c != "rf_error_difference"
+    }
+    arms = [a for a in representation_arms(sorted(decoders), representation) if a in decoders]
+    trained = paired[~paired["held_out"].astype(bool)]
+    trained_on = _median(trained[decoder_column("rf_error", generator)]) if len(trained) else None
+    tests = []
+    for metric, larger_is_better in PAIRED_METRICS.items():
+        if decoder_column(metric, generator) not in paired.columns:
+            continue
+        for arm, scope in itertools.product(arms, SCOPES):
+            rows = paired if scope == "all" else paired[paired["held_out"].astype(bool)]
+            ours, theirs = (
+                rows[decoder_column(metric, generator)],
+                rows[decoder_column(metric, arm)],
+            )
+            better, worse = (ours, theirs) if larger_is_better else (theirs, ours)
+            test = wilcoxon_greater(better, worse)
+            medians = {
+                f"median_{role}": _median(rows.get(decoder_column(metric, name)))
+                for role, name in (
+                    ("generator", generator),
+                    ("arm", arm),
+                    ("floor", FLOOR),
+                    ("ceiling", CEILING),
+                )
+            }
+            is_rf = metric == "rf_error"
+            verdict = judge(
+                n=test["n"],
+                n_nonzero=test["n_nonzero"],
+                p_value=test["p_value"],
+                expect_significant=expect,
+                rf_medians={generator: medians["median_generator"], arm: medians["median_arm"]}
+                if is_rf
+                else None,
+                trained_on_rf_error=trained_on,
+                gates=gates,
+            )
+            tests.append(
+                {
+                    "metric": metric,
+                    "arm": arm,
+                    "scope": scope,
+                    "alternative": f"{generator} {'>' if larger_is_better else '<'} {arm}",
+                    **test,
+                    **medians,
+                    "trained_on_rf_error": trained_on,
+                    "expected": "significant" if expect else "not significant",
+                    **verdict,
+                }
+            )
+    return tests
+
+
+def _median(values: pd.Series | None) -> float | None:
+    """Median ignoring NaN; ``None`` for no values."""
+    if values is None:
+        return None
+    finite = values.dropna().to_numpy(float)
+    return float(np.median(finite)) if finite.size else None
 
 
 def interaction_check(
@@ -228,6 +411,7 @@ def summarize_predictions(
     generator: str = "michigan",
     representation: str = "btcvae",
     conventions: Mapping[str, str] | None = None,
+    gates: Gates = GATES,
 ) -> dict[str, Any]:
     """The JSON summary of a prediction run.
 
@@ -236,23 +420,35 @@ def summarize_predictions(
     table
         Prediction table of one run (one code mode).
     generator, representation
-        Decoder names of MichiGAN and of the representation model.
+        Decoder names of MichiGAN and of the representation model (its paper noise arm).
     conventions
         Metric conventions to record (from :class:`~michigan.predict.heldout.HeldOutPredictions`).
+    gates
+        Verdict thresholds (:class:`~michigan.predict.verdict.Gates`).
 
     Returns
     -------
     dict
         ``codes``, ``decoders``, ``n_predictions``, ``n_combinations``, ``delta_h_cells``;
         ``held_out_predictions`` (per held-out prediction: Delta H and both RF errors);
-        ``wilcoxon`` (:func:`wilcoxon_greater` of the generator's RF errors over the
-        representation's, for ``all`` predictions and the ``held_out`` ones);
-        ``delta_h_vs_rf_error_difference`` (:func:`correlations` per Delta H estimator, over all
-        predictions); ``interaction_check`` (:func:`interaction_check` of both Delta H and both
-        decoders' E-distances, when the truth is known);
-        ``mean_by_decoder`` (mean of every numeric column per decoder, ``all`` and ``held_out``);
-        ``conventions``.
+        ``verdict`` (the paper's test: RF error, paper noise arm, all predictions);
+        ``tests`` (:func:`comparison_tests`); ``wilcoxon`` (the paper's test's numbers for
+        ``all`` predictions and the ``held_out`` ones); ``delta_h_hypothesis``
+        (:func:`delta_h_hypothesis` per Delta H estimator); ``delta_h_vs_rf_error_difference``
+        (two-sided :func:`correlations`); ``interaction_check`` (:func:`interaction_check` of
+        both Delta H and both decoders' E-distances, when the truth is known);
+        ``mean_by_decoder`` (mean of every numeric column per decoder or reference, ``all`` and
+        ``held_out``); ``gates``; ``conventions``.
+
+    Raises
+    ------
+    ValueError
+        If the table mixes code modes.
     """
+    modes = sorted(set(table["codes"])) if "codes" in table else []
+    if len(modes) != 1:
+        msg = f"a prediction table summarised at once must hold one code mode, got {modes}"
+        raise ValueError(msg)
     paired = paired_predictions(table, generator=generator, representation=representation)
     gen, rep = decoder_column("rf_error", generator), decoder_column("rf_error", representation)
     held_out = paired[paired["held_out"].astype(bool)]
@@ -261,8 +457,20 @@ def summarize_predictions(
         for c in table.select_dtypes("number").columns
         if c not in ("n_real", "n_predicted", "delta_h_cells")
     ]
+    tests = comparison_tests(
+        paired, code_mode=modes[0], generator=generator, representation=representation, gates=gates
+    )
+    paper_test = {(t["metric"], t["arm"], t["scope"]): t for t in tests}
+    headline = paper_test[("rf_error", representation, "all")]
+    gate_values = {
+        "rf_medians": {
+            generator: headline["median_generator"],
+            representation: headline["median_arm"],
+        },
+        "trained_on_rf_error": headline["trained_on_rf_error"],
+    }
     summary = {
-        "codes": sorted(set(table["codes"])) if "codes" in table else None,
+        "codes": modes,
         "decoders": {"generator": generator, "representation": representation},
         "n_predictions": len(paired),
         "n_combinations": int(paired["condition"].nunique()),
@@ -270,9 +478,17 @@ def summarize_predictions(
         "held_out_predictions": held_out[
             ["condition", "control_cell_type", *ENTROPY_COLUMNS, rep, gen]
         ].to_dict(orient="records"),
+        "verdict": {k: headline[k] for k in ("verdict", "reason", "p_value", "expected")},
+        "tests": tests,
         "wilcoxon": {
-            "all": wilcoxon_greater(paired[gen], paired[rep]),
-            "held_out": wilcoxon_greater(held_out[gen], held_out[rep]),
+            scope: {k: paper_test[("rf_error", representation, scope)][k] for k in _WILCOXON_KEYS}
+            for scope in SCOPES
+        },
+        "delta_h_hypothesis": {
+            column: delta_h_hypothesis(
+                paired[column], paired["rf_error_difference"], gates=gates, **gate_values
+            )
+            for column in ENTROPY_COLUMNS
         },
         "delta_h_vs_rf_error_difference": {
             column: correlations(paired[column], paired["rf_error_difference"])
@@ -289,9 +505,53 @@ def summarize_predictions(
             scope: rows.groupby("decoder")[numeric].mean().to_dict(orient="index")
             for scope, rows in (("all", table), ("held_out", table[table["held_out"].astype(bool)]))
         },
+        "gates": dataclasses.asdict(gates),
         "conventions": dict(conventions or {}),
     }
     return _without_nan(summary)
+
+
+def average_over_seeds(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Per prediction and decoder, the mean of every metric over the tables of several seeds.
+
+    The predictions of one seed share one trained model, so they are not independent replicates
+    of the seed-to-seed variation; pooling every seed's pairs into one test would count each
+    prediction once per seed. Averaging a prediction's metrics over seeds first keeps one pair per
+    prediction, as in a single run, with the model noise averaged out (docs/prediction.md, "Seeds").
+
+    Parameters
+    ----------
+    tables
+        Prediction tables of one code mode, one per seed, predicting the same tasks (same split).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per prediction and decoder, in the first table's order, with the mean of every
+        numeric column over the tables.
+
+    Raises
+    ------
+    ValueError
+        If no table is given or the tables predict different tasks.
+    """
+    if not tables:
+        msg = "give at least one prediction table"
+        raise ValueError(msg)
+    keys = [*PREDICTION_COLUMNS, "decoder"]
+    first = tables[0]
+    for index, table in enumerate(tables[1:], start=1):
+        if set(map(tuple, table[keys].to_numpy())) != set(map(tuple, first[keys].to_numpy())):
+            msg = f"prediction table {index} predicts other tasks than table 0 (another split?)"
+            raise ValueError(msg)
+    stacked = pd.concat(tables, ignore_index=True)
+    numeric = [c for c in stacked.select_dtypes("number").columns if c not in (*keys, "held_out")]
+    means = stacked.groupby(keys, sort=False)[numeric].mean()
+    averaged = first.drop(columns=numeric).join(means, on=keys)
+    return averaged[first.columns]
+
+
+_WILCOXON_KEYS = ("test", "n", "n_nonzero", "median_difference", "statistic", "p_value")
 
 
 def _without_nan(value: Any) -> Any:
@@ -307,6 +567,36 @@ def _without_nan(value: Any) -> Any:
     return value
 
 
+#: columns of :func:`statistics_table`
+STATISTICS_COLUMNS = (
+    "run",
+    "test",
+    "n",
+    "value",
+    "value_is",
+    "p_value",
+    "median_generator",
+    "median_arm",
+    "median_floor",
+    "median_ceiling",
+    "verdict",
+    "reason",
+)
+
+
+#: the fields of a :func:`comparison_tests` record that :func:`statistics_table` copies
+_TEST_FIELDS = (
+    "n",
+    "p_value",
+    "median_generator",
+    "median_arm",
+    "median_floor",
+    "median_ceiling",
+    "verdict",
+    "reason",
+)
+
+
 def statistics_table(summaries: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """The tests of several runs' summaries as one table, for the report.
 
@@ -318,35 +608,34 @@ def statistics_table(summaries: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        One row per run and test: ``run``, ``test``, ``n``, ``value``, ``value_is`` (what
-        ``value`` means) and ``p_value``: the Wilcoxon tests (value: median RF-error difference,
-        generator minus representation), the Delta H correlations (Spearman's rho) and the
-        interaction checks (AUC).
+        One row per run and test (:data:`STATISTICS_COLUMNS`): the Wilcoxon tests of
+        :func:`comparison_tests` (value: median difference, generator minus arm; the medians of
+        both arms and of the floor and ceiling references; verdict and reason), the one-sided
+        Delta H hypothesis tests (Spearman's rho; verdict) and the interaction checks (AUC; no
+        verdict: not a claim of the paper).
     """
     rows = []
     for run, summary in summaries.items():
         generator = summary["decoders"]["generator"]
-        representation = summary["decoders"]["representation"]
-        for scope, test in summary["wilcoxon"].items():
+        for test in summary["tests"]:
+            scope = "all predictions" if test["scope"] == "all" else "held-out predictions"
             rows.append(
                 {
                     "run": run,
-                    "test": f"Wilcoxon {generator} > {representation} RF error ({scope} predictions)",
-                    "n": test["n"],
+                    "test": f"Wilcoxon {test['metric']}: {test['alternative']} ({scope})",
                     "value": test["median_difference"],
-                    "value_is": "median difference",
-                    "p_value": test["p_value"],
+                    "value_is": f"median difference, {generator} minus arm",
+                    **{k: test[k] for k in _TEST_FIELDS},
                 }
             )
-        for column, test in summary["delta_h_vs_rf_error_difference"].items():
+        for column, test in summary["delta_h_hypothesis"].items():
             rows.append(
                 {
                     "run": run,
-                    "test": f"{column} vs RF-error difference",
-                    "n": test["n"],
+                    "test": f"{column} vs RF-error difference, one-sided (rho < 0)",
                     "value": test["spearman_rho"],
                     "value_is": "Spearman rho",
-                    "p_value": test["spearman_p"],
+                    **{k: test[k] for k in ("n", "p_value", "verdict", "reason")},
                 }
             )
         check = summary.get("interaction_check") or {}
@@ -362,4 +651,39 @@ def statistics_table(summaries: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame
                         "p_value": test["p_value"],
                     }
                 )
-    return pd.DataFrame(rows, columns=["run", "test", "n", "value", "value_is", "p_value"])
+    return pd.DataFrame(rows, columns=list(STATISTICS_COLUMNS))
+
+
+def seed_verdicts(
+    tables: Mapping[str, Mapping[int, pd.DataFrame]],
+    *,
+    generator: str = "michigan",
+    representation: str = "btcvae",
+    gates: Gates = GATES,
+) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    """The tests of every seed of each code mode and of their seed average.
+
+    Parameters
+    ----------
+    tables
+        Code mode -> seed -> prediction table of the heldout run.
+    generator, representation
+        Decoder names.
+    gates
+        Verdict thresholds.
+
+    Returns
+    -------
+    tuple
+        :func:`statistics_table` with runs ``<codes>/seed<s>`` and ``<codes>/combined``
+        (:func:`average_over_seeds`), and code mode -> the combined run's summary.
+    """
+    summaries, combined = {}, {}
+    for mode, by_seed in tables.items():
+        options = {"generator": generator, "representation": representation, "gates": gates}
+        for seed, table in sorted(by_seed.items()):
+            summaries[f"{mode}/seed{seed}"] = summarize_predictions(table, **options)
+        average = average_over_seeds([by_seed[s] for s in sorted(by_seed)])
+        combined[mode] = summarize_predictions(average, **options) | {"seeds": sorted(by_seed)}
+        summaries[f"{mode}/combined"] = combined[mode]
+    return statistics_table(summaries), combined

@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 #: columns that identify a prediction (one combination from one control cell type)
 PREDICTION_COLUMNS = ("condition", "cell_type", "drug", "control_cell_type")
+#: reference row of each prediction: the control cells under the drug, unshifted (the floor)
+FLOOR = "unshifted_control"
+#: reference row of each combination: one half of its real cells against the other (the ceiling)
+CEILING = "real_half"
 
 
 @dataclasses.dataclass(frozen=True)

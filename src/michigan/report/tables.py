@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from michigan.progress import format_duration
+from michigan.report.collect import BESIDE_PAPER_METRICS
 from michigan.report.paper import TABLES
 
 if TYPE_CHECKING:
@@ -61,8 +62,9 @@ def compare_with_paper(summary: pd.DataFrame, table: str) -> pd.DataFrame:
     """Join our summary with the paper's values of ``table`` (``table1``, ``table2`` or ``table3``).
 
     Every paper entry appears, with NaN where we have no value, followed by our rows of the table's
-    data sets and metrics that no paper table reports (e.g. CWGAN-GP), with NaN as the paper's value.
-    ``difference`` = ours − paper.
+    data sets and metrics that no paper table reports (e.g. CWGAN-GP), with NaN as the paper's value,
+    and by our variants of the table's metrics (:data:`~michigan.report.collect.BESIDE_PAPER_METRICS`,
+    e.g. ``factorvae_score_dlib`` in Table 1). ``difference`` = ours − paper.
     """
     if table not in TABLES:
         msg = f"unknown paper table {table!r}; known: {sorted(TABLES)}"
@@ -74,10 +76,10 @@ def compare_with_paper(summary: pd.DataFrame, table: str) -> pd.DataFrame:
     unreported = np.array(
         [(row.model, row.metric) not in reported for row in summary.itertuples()], dtype=bool
     )
+    metrics = set(paper["metric"])
+    metrics |= {ours for ours, (_, beside) in BESIDE_PAPER_METRICS.items() if beside in metrics}
     extra = summary[
-        summary["dataset"].isin(paper["dataset"])
-        & summary["metric"].isin(paper["metric"])
-        & unreported
+        summary["dataset"].isin(paper["dataset"]) & summary["metric"].isin(metrics) & unreported
     ]
     merged = pd.concat([paper.merge(summary, on=KEYS, how="left"), extra], ignore_index=True)
     merged["difference"] = merged["mean"] - merged["paper"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from michigan import catalogue, keys
+from michigan import catalogue
 from michigan.stages import arg, stage
 
 if TYPE_CHECKING:

@@ -108,6 +108,7 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
     from michigan.io import read_h5ad, write_json
     from michigan.predict.heldout import PredictionSettings
     from michigan.predict.heldout import predict_heldout as predict
+    from michigan.predict.noise import gene_spread, noise_arms
     from michigan.predict.summary import summarize_predictions
 
     adata = read_h5ad(args.input)
@@ -125,9 +126,16 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
     split = read_split(args.split)
     interacting = adata.uns.get(keys.INTERACTING_CONDITIONS)
     evaluation = _evaluation_section(args)
+    train = adata.obs_names.isin(list(split.train))
+    spread = gene_spread(
+        adata.X[train], representation.decode(adata.obsm[keys.CODE_MEAN][train], seed=None)
+    )
     result = predict(
         adata,
-        decoders={representation.model: representation.decode, generator.model: generator.decode},
+        decoders={
+            **noise_arms(representation.decode, model=representation.model, spread=spread),
+            generator.model: generator.decode,
+        },
         train_cells=split.train,
         held_out=split.pairs,
         code_mode=args.code_mode,
@@ -158,6 +166,7 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
         "n_predictions": summary["n_predictions"],
         "wilcoxon_p_all": summary["wilcoxon"]["all"]["p_value"],
         "wilcoxon_p_held_out": summary["wilcoxon"]["held_out"]["p_value"],
+        "verdict": summary["verdict"]["verdict"],
     }
 
 
@@ -290,3 +299,40 @@ def prediction_statistics(args: argparse.Namespace, section: None) -> dict[str, 
     )
     _write_table(table, args.output)
     return {"rows": len(table)}
+
+
+@stage(
+    "prediction-verdicts",
+    help="Verdicts of the held-out tests per seed and on the seed average, per code mode.",
+    section=None,
+    arguments=(
+        arg("--codes", nargs="+", required=True, choices=["mean", "sampled"], help="per table"),
+        arg("--seeds", nargs="+", type=int, required=True, help="seed per table"),
+        arg("--tables", nargs="+", type=Path, required=True, help="heldout prediction tables"),
+        arg("--representation", default="btcvae", help="decoder name of the representation"),
+        arg("--dataset", required=True, help="dataset the tables belong to (recorded)"),
+        arg("--output", type=Path, required=True, help="verdict table .tsv to write"),
+        arg("--summary", type=Path, required=True, help="seed-average summaries .json to write"),
+    ),
+    inputs=lambda a: {f"table_{i}": path for i, path in enumerate(a.tables)},
+    outputs=lambda a: {"table": a.output, "summary": a.summary},
+)
+def prediction_verdicts(args: argparse.Namespace, section: None) -> dict[str, Any]:
+    """Write :func:`michigan.predict.summary.seed_verdicts` of the tables."""
+    from michigan.io import write_json
+    from michigan.predict.summary import seed_verdicts
+    from michigan.predict.tasks import read_prediction_table
+
+    if not len(args.codes) == len(args.seeds) == len(args.tables):
+        msg = (
+            f"--codes ({len(args.codes)}), --seeds ({len(args.seeds)}) and --tables "
+            f"({len(args.tables)}) must list one entry per table"
+        )
+        raise ValueError(msg)
+    tables: dict[str, dict[int, pd.DataFrame]] = {}
+    for mode, seed, path in zip(args.codes, args.seeds, args.tables, strict=True):
+        tables.setdefault(mode, {})[seed] = read_prediction_table(path)
+    table, combined = seed_verdicts(tables, representation=args.representation)
+    _write_table(table, args.output)
+    write_json({"dataset": args.dataset, "runs": combined}, args.summary)
+    return {mode: summary["verdict"]["verdict"] for mode, summary in combined.items()}

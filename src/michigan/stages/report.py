@@ -42,27 +42,90 @@ def table(args: argparse.Namespace, section: None) -> dict[str, Any]:
 
 @stage(
     "orderings",
-    help="Check the paper's orderings between models (Tables 1 and 3) on our values and the paper's.",
+    help="Check the paper's conclusions (Tables 1-3, Fig. 4a) on our values: holds, fails or "
+    "uninformative.",
     section=None,
     arguments=(
-        arg("--tables", type=Path, nargs="+", required=True, help="comparison table TSVs"),
+        arg("--tables", type=Path, nargs="*", default=[], help="comparison table TSVs"),
+        arg(
+            "--verdicts",
+            type=Path,
+            nargs="*",
+            default=[],
+            help="verdicts .json of the held-out experiments (prediction-verdicts)",
+        ),
         arg("--output", type=Path, required=True, help="TSV to write"),
         arg("--markdown", type=Path, required=True, help="Markdown rendering to write"),
     ),
-    inputs=lambda a: {f"table_{i}": path for i, path in enumerate(a.tables)},
+    inputs=lambda a: {
+        **{f"table_{i}": path for i, path in enumerate(a.tables)},
+        **{f"verdicts_{i}": path for i, path in enumerate(a.verdicts)},
+    },
     outputs=lambda a: {"orderings": a.output, "markdown": a.markdown},
 )
 def orderings(args: argparse.Namespace, section: None) -> dict[str, Any]:
-    """One row per claim and dataset, saying whether our values and the paper's satisfy it."""
+    """One row per claim and dataset: our values, the paper's, holds / fails / uninformative."""
     import pandas as pd
 
-    from michigan.io import atomic_path
-    from michigan.report.orderings import check_claims
+    from michigan.io import atomic_path, read_json
+    from michigan.report.orderings import check_claims, check_heldout_claims, to_markdown
 
-    checked = check_claims(pd.read_csv(path, sep="\t") for path in args.tables)
+    if not args.tables and not args.verdicts:
+        msg = "give at least one comparison table (--tables) or verdicts file (--verdicts)"
+        raise ValueError(msg)
+    verdicts = {}
+    for path in args.verdicts:
+        record = read_json(path)
+        verdicts[record["dataset"]] = record["runs"]
+    parts = [
+        check_claims(pd.read_csv(path, sep="\t") for path in args.tables),
+        check_heldout_claims(verdicts),
+    ]
+    checked = pd.concat([part for part in parts if not part.empty] or parts[:1], ignore_index=True)
     with atomic_path(args.output) as tmp:
         checked.to_csv(tmp, sep="\t", index=False, float_format="%.4f")
     with atomic_path(args.markdown) as tmp:
-        tmp.write_text(checked.to_markdown(index=False, floatfmt=".3f") + "\n", encoding="utf-8")
-    held = checked["ours_hold"].dropna().astype(bool)
-    return {"claims_checked": int(held.size), "claims_holding": int(held.sum())}
+        tmp.write_text(to_markdown(checked) + "\n", encoding="utf-8")
+    return checked["ours"].value_counts().to_dict()
+
+
+@stage(
+    "front-page",
+    help="Write the report's front page fragment: the verdicts and orderings (reStructuredText).",
+    section=None,
+    arguments=(
+        arg("--orderings", type=Path, required=True, help="orderings TSV"),
+        arg("--verdicts", type=Path, nargs="*", default=[], help="verdicts TSV per dataset"),
+        arg("--datasets", nargs="*", default=[], help="dataset of each verdicts TSV"),
+        arg("--links", nargs="*", default=[], help="report file base names to link"),
+        arg("--categories", nargs="*", default=[], help="report categories to link"),
+        arg("--output", type=Path, required=True, help=".rst fragment to write"),
+    ),
+    inputs=lambda a: {
+        "orderings": a.orderings,
+        **{f"verdicts_{i}": path for i, path in enumerate(a.verdicts)},
+    },
+    outputs=lambda a: {"front_page": a.output},
+)
+def front_page(args: argparse.Namespace, section: None) -> dict[str, Any]:
+    """Render :func:`michigan.report.front_page.front_page` of the orderings and verdicts."""
+    import pandas as pd
+
+    from michigan.io import atomic_path
+    from michigan.report.front_page import front_page as render
+
+    if len(args.datasets) != len(args.verdicts):
+        msg = f"give one --datasets entry per --verdicts file ({len(args.verdicts)})"
+        raise ValueError(msg)
+    text = render(
+        pd.read_csv(args.orderings, sep="\t"),
+        {
+            dataset: pd.read_csv(path, sep="\t")
+            for dataset, path in zip(args.datasets, args.verdicts, strict=True)
+        },
+        files=args.links,
+        categories=args.categories,
+    )
+    with atomic_path(args.output) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return {"lines": text.count("\n") + 1}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import linregress
 
-from michigan.metrics import e_distance, mmd, r2_mean
+from michigan.metrics import CPA_MMD_ALPHAS, e_distance, mmd, r2_mean
 
 R2_CASES = [
     # (expected key, kind, stat, candidate, DE genes only)
@@ -121,3 +121,11 @@ def test_bad_inputs_raise():
         mmd(x, x, kernel="energy")
     with pytest.raises(ValueError, match="gamma must be positive"):
         mmd(x, x, kernel="rbf", gamma=0.0)
+
+
+def test_multiscale_mmd_is_the_sum_of_rbf_mmds_over_its_bandwidths():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(15, 4)), rng.normal(0.5, 2.0, size=(12, 4))
+    rbf = sum(mmd(x, y, kernel="rbf", gamma=1 / (2 * alpha)) for alpha in CPA_MMD_ALPHAS)
+    assert mmd(x, y) == pytest.approx(rbf, rel=1e-12)
+    assert mmd(x, y) > mmd(x, x[::-1]) == pytest.approx(0.0, abs=1e-12)

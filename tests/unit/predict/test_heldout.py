@@ -13,7 +13,14 @@ import scanpy as sc
 from michigan import keys
 from michigan.predict.heldout import PredictionSettings, predict_heldout, top_de_genes
 from michigan.predict.summary import paired_predictions, summarize_predictions
-from michigan.predict.tasks import can_hold_out, prediction_tasks, usable_controls, vehicle_drugs
+from michigan.predict.tasks import (
+    CEILING,
+    FLOOR,
+    can_hold_out,
+    prediction_tasks,
+    usable_controls,
+    vehicle_drugs,
+)
 
 CELL_TYPES = ("A", "B", "C")
 DRUGS = ("vehicle", "d1", "d2", "d3")
@@ -232,17 +239,19 @@ def test_top_de_genes_follow_scanpys_wilcoxon_ranking_by_absolute_score():
 
 def test_table_has_one_row_per_prediction_and_decoder(result):
     table = result.table
-    assert len(table) == 20 * 2
-    assert set(table["decoder"]) == {"faithful", "offset"}
+    # two decoders and the two reference rows (floor, ceiling) per prediction
+    assert len(table) == 20 * 4
+    assert set(table["decoder"]) == {"faithful", "offset", FLOOR, CEILING}
     assert (table["codes"] == "sampled").all()
-    assert list(table["condition"].iloc[:8]) == ["A-d1"] * 4 + ["B-d2"] * 4
-    assert table["held_out"].iloc[:8].all()
-    assert not table["held_out"].iloc[8:].any()
+    assert list(table["condition"].iloc[:16]) == ["A-d1"] * 8 + ["B-d2"] * 8
+    assert table["held_out"].iloc[:16].all()
+    assert not table["held_out"].iloc[16:].any()
     # 24 real cells per combination, capped at max_cells; Delta H at min(delta_h_cells, 20)
     assert (table["n_real"] == 20).all()
-    assert (table["n_predicted"] == 20).all()
+    predicted = table.loc[table["decoder"] != CEILING, "n_predicted"]
+    assert (predicted == 20).all()  # the ceiling compares two halves of 10
     assert (table["delta_h_cells"] == 15).all()
-    assert table["interacting"].sum() == 4  # A-d1 from B and from C, two decoders each
+    assert table["interacting"].sum() == 8  # A-d1 from B and from C, four rows each
     # A would be the interacting control of B-d1 and C-d1, but A-d1 is held out: never a control
     assert not table["control_interacting"].any()
     metric_columns = [
@@ -263,6 +272,20 @@ def test_table_has_one_row_per_prediction_and_decoder(result):
     assert table.loc[vehicle, "r2_mean_cpa_de"].isna().all()
     assert np.isfinite(table.loc[~vehicle, "r2_mean_cpa_de"]).all()
     assert {"rf_error", "delta_h", "delta_h_leave_own_out"} <= set(result.conventions)
+
+
+def test_reference_rows_bracket_the_decoders(result):
+    paired = paired_predictions(result.table, generator="offset", representation="faithful")
+    clean = paired[~paired["interacting"] & ~paired["control_interacting"]]
+    # real vs real: a forest cannot tell the halves apart; the unshifted control cells sit two
+    # cell-type offsets away and are found; the faithful decoder lies in between
+    assert clean[f"rf_error_{CEILING}"].mean() > 0.35
+    assert clean[f"rf_error_{FLOOR}"].mean() < clean["rf_error_faithful"].mean()
+    assert (clean[f"edistance_{CEILING}"] < clean[f"edistance_{FLOOR}"]).all()
+    # the ceiling is computed once per combination
+    ceiling = result.table[result.table["decoder"] == CEILING]
+    assert (ceiling.groupby("condition")["rf_error"].nunique() == 1).all()
+    assert (ceiling["n_predicted"] == 10).all()  # half of the 20 real cells
 
 
 def test_delta_h_is_one_value_per_prediction(result):
@@ -327,6 +350,7 @@ def test_summary_is_strict_json(result):
     [
         ({"code_mode": "median"}, ValueError, "code_mode"),
         ({"decoders": {}}, ValueError, "at least one decoder"),
+        ({"decoders": {FLOOR: None}}, ValueError, "reserved"),
         ({"drop_obsm": keys.CODE_LOGSIGMA}, KeyError, keys.CODE_LOGSIGMA),
         ({"drop_obs": keys.DRUG}, KeyError, "drug"),
         ({"settings": PredictionSettings(max_cells=3, rf_folds=5)}, ValueError, "rf_folds=5"),

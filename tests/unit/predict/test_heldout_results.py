@@ -151,12 +151,15 @@ def test_summary_and_statistics_table():
     assert set(check) >= {"delta_h", "edistance_btcvae", "edistance_michigan"}
     assert check["edistance_michigan"]["median_interacting"] == pytest.approx(3.75)
     stats_table = statistics_table({"heldout/sampled": summary})
-    # 2 Wilcoxon scopes + 2 correlations + 4 truth checks
-    assert len(stats_table) == 8
-    assert (
-        list(stats_table["value_is"])
-        == ["median difference"] * 2 + ["Spearman rho"] * 2 + ["AUC"] * 4
+    # 2 metrics (RF error, E-distance) x 2 scopes + 2 Delta H hypotheses + 4 truth checks
+    assert len(stats_table) == 10
+    assert list(stats_table["value_is"]) == (
+        ["median difference, michigan minus arm"] * 4 + ["Spearman rho"] * 2 + ["AUC"] * 4
     )
+    assert stats_table["test"].iloc[0] == ("Wilcoxon rf_error: michigan > btcvae (all predictions)")
+    # five pairs cannot decide anything; the truth checks are no claim of the paper
+    assert list(stats_table["verdict"].iloc[:6]) == ["uninformative"] * 6
+    assert stats_table["verdict"].iloc[6:].isna().all()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -206,7 +209,7 @@ def test_prediction_statistics_collects_every_run(run_files, tmp_path):
     )
     table = pd.read_csv(output, sep="\t")
     assert list(table["run"].unique()) == ["heldout/mean", "heldout/sampled"]
-    assert len(table) == 2 * 8
+    assert len(table) == 2 * 10
     assert main([*argv, "--labels", "one", "--output", str(tmp_path / "y.tsv")]) == 2
 
 

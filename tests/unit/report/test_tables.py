@@ -84,3 +84,17 @@ def test_our_rows_the_paper_did_not_report_follow_its_rows():
     assert math.isnan(extra["difference"])
     assert list(table.iloc[: len(TABLES["table3"])].model) == [k[1] for k in TABLES["table3"]]
     assert "| –       |" in to_markdown(table) or "| –  " in to_markdown(table)
+
+
+def test_table1_puts_the_other_factorvae_variant_in_its_own_row():
+    summary = summarise_over_seeds(
+        records([0.45], metric="factorvae_score") + records([0.9], metric="factorvae_score_dlib")
+    )
+    table = compare_with_paper(summary, "table1")
+    paper_row = table[(table.model == "btcvae") & (table.metric == "factorvae_score")]
+    paper_row = paper_row[paper_row.dataset == "simulated/linear"]
+    assert paper_row["mean"].item() == 0.45
+    assert paper_row["paper"].item() == 0.44
+    (dlib,) = table[table.metric == "factorvae_score_dlib"].itertuples()
+    assert (dlib.mean, math.isnan(dlib.paper)) == (0.9, True)
+    assert compare_with_paper(summary, "table3")["metric"].eq("spearman_gap").all()
