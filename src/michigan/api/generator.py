@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from michigan.api.cells import conditioning_codes, generated_anndata, provenance
-from michigan.api.model import Model, section_config
+from michigan.api.model import Model
 from michigan.api.representation import Representation
 from michigan.train import load_generator, train_generator
-from michigan.train.gan import CONDITIONING
 from michigan.train.generator import CODE_MODES, generator_task, is_conditional
 
 if TYPE_CHECKING:
@@ -71,10 +70,6 @@ class Generator(Model):
         layer: str | None = None,
         **hyperparameters: Any,
     ):
-        projection = CONDITIONING[self.model] == "projection"
-        if projection and representation is not None and "critic_hidden" not in hyperparameters:
-            default = section_config(self.section, {}).critic_hidden
-            hyperparameters["critic_hidden"] = [*default[:-1], representation.latent_dim]
         super().__init__(adata, layer=layer, **hyperparameters)
         self._condition(representation, codes)
         condition_dim = representation.latent_dim if representation is not None else 0

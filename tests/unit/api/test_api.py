@@ -12,6 +12,7 @@ from michigan.config import ConfigError
 from michigan.data.preprocess import PreprocessParams, preprocess
 from michigan.io import read_h5ad, write_h5ad
 from michigan.simulate import add_ground_truth_factors, splat_paths
+from michigan.train.generator import critic_widths
 
 TINY_REP = {"encoder_hidden": [8], "decoder_hidden": [8], "batch_size": 16, "checkpoint_every": 2}
 TINY_GEN = {
@@ -100,7 +101,8 @@ def test_hyperparameters_are_the_config_keys_with_its_defaults(adata, rep):
     with pytest.raises(ConfigError, match="latent_dim"):
         mg.BetaTCVAE(adata, latent_dim=0)
     # the projection critic's last width follows the representation's latent size
-    assert mg.MichiGAN(adata, representation=rep, codes="mean").config.critic_hidden[-1] == 3
+    gen = mg.MichiGAN(adata, representation=rep, codes="mean")
+    assert critic_widths(gen.config, rep.latent_dim)[-1] == 3
     with pytest.raises(ValueError, match="critic_hidden"):
         mg.MichiGAN(adata, representation=rep, codes="mean", critic_hidden=[8, 10])
 
