@@ -13,6 +13,7 @@ from michigan.api.cells import PROVENANCE
 from michigan.cli import main
 from michigan.data.preprocess import PreprocessParams, preprocess
 from michigan.io import read_h5ad, read_json, write_h5ad
+from michigan.predict.tasks import CEILING, FLOOR
 from michigan.simulate import add_ground_truth_factors, splat_paths
 
 REP = {
@@ -127,9 +128,10 @@ def test_predict_heldout_stage_decodes_with_both_loaded_models(run):
     argv = ["predict-heldout", *data, "--seed", "0", "--split", str(run / "split.json")]
     argv += ["--codes", str(run / "c.h5ad"), "--representation", str(run / "btcvae")]
     argv += ["--generator", str(run / "michigan"), "--code-mode", "sampled", "--held-out-only"]
-    argv += ["--rf-trees", "5", "--rf-folds", "2", "--n-pcs", "5"]
+    argv += ["--evaluation", json.dumps({"rf_trees": 5, "rf_folds": 2, "n_pcs": 5})]
     argv += ["--output", str(run / "p.tsv"), "--summary", str(run / "p.json")]
     assert main([*argv, "--params", json.dumps(pairs)]) == 0
     table = pd.read_csv(run / "p.tsv", sep="\t")
-    assert set(table["decoder"]) == {"btcvae", "michigan"}
+    decoders = {"btcvae", "btcvae_none", "btcvae_spread", "michigan"}
+    assert decoders <= set(table["decoder"]) <= decoders | {FLOOR, CEILING}
     assert set(table["condition"]) == {"A549-S1628"}
