@@ -687,3 +687,12 @@ def seed_verdicts(
         combined[mode] = summarize_predictions(average, **options) | {"seeds": sorted(by_seed)}
         summaries[f"{mode}/combined"] = combined[mode]
     return statistics_table(summaries), combined
+
+
+def seed_average_tests(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a :func:`seed_verdicts` table judging the seed average of all predictions."""
+    return table[
+        table["run"].str.endswith("/combined")
+        & table["verdict"].notna()
+        & ~table["test"].str.contains("held-out predictions")
+    ]

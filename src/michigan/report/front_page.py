@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from michigan.predict.summary import seed_average_tests
 from michigan.report.orderings import FAILS, HOLDS, UNINFORMATIVE
 
 if TYPE_CHECKING:
@@ -83,11 +84,7 @@ def _claim_line(row: tuple) -> str:
 
 def _verdict_table(dataset: str, table: pd.DataFrame) -> list[str]:
     """A list-table of the seed-averaged tests over all predictions of one dataset."""
-    shown = table[
-        table["run"].str.endswith("/combined")
-        & table["verdict"].notna()
-        & ~table["test"].str.contains("held-out predictions")
-    ]
+    shown = seed_average_tests(table)
     if shown.empty:
         return []
     header = ["run", *_VERDICT_COLUMNS, "verdict"]

@@ -129,3 +129,60 @@ def front_page(args: argparse.Namespace, section: None) -> dict[str, Any]:
     with atomic_path(args.output) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return {"lines": text.count("\n") + 1}
+
+
+@stage(
+    "publish",
+    help="Copy a finished run's tables, verdicts and main figures to results/published/<name>/ "
+    "with one record of the run (commit, config, hardware, wall time per stage) and a summary.",
+    section=None,
+    arguments=(
+        arg("name", help="publication name, e.g. reproduce"),
+        arg(
+            "--configfile",
+            type=Path,
+            nargs="+",
+            default=[Path("config.yaml")],
+            help="the run's configuration files, as given to snakemake (default: config.yaml)",
+        ),
+        arg("--results", type=Path, default=Path("results"), help="results directory"),
+        arg("--readme", type=Path, default=None, help="also rewrite this README's summary block"),
+    ),
+    inputs=lambda a: {f"config_{i}": path for i, path in enumerate(a.configfile)},
+    outputs=lambda a: {"summary": a.results / "published" / a.name / "summary.md"},
+)
+def publish(args: argparse.Namespace, section: None) -> dict[str, Any]:
+    """Copy the run's files, then write ``run.json`` and ``summary.md`` beside them."""
+    import shutil
+
+    from michigan.config import load_config
+    from michigan.io import atomic_path, write_json
+    from michigan.report import publish as pub
+
+    config = load_config(*args.configfile)
+    files = pub.published_files(config)
+    sources = {path: args.results / Path(path).relative_to("results") for path in files}
+    missing = [path for path, source in sources.items() if not source.is_file()]
+    if missing:
+        msg = f"the run is not finished: {len(missing)} files missing, e.g. {missing[:3]}"
+        raise FileNotFoundError(msg)
+    record = pub.run_record(
+        pub.read_run_records(args.results),
+        name=args.name,
+        configfiles=args.configfile,
+        config=config,
+    )
+    destination = args.results / "published" / args.name
+    for path, source in sources.items():
+        target = destination / Path(path).relative_to("results")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    write_json(record, destination / "run.json")
+    summary = pub.summary_markdown(record, destination)
+    with atomic_path(destination / "summary.md") as tmp:
+        tmp.write_text(summary, encoding="utf-8")
+    if args.readme:
+        text = pub.replace_readme_block(args.readme.read_text(encoding="utf-8"), args.name, summary)
+        with atomic_path(args.readme) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    return {"files": len(files), "wall_time_s": record["wall_time_s"], "jobs": record["jobs"]}

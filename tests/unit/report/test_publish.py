@@ -1,0 +1,68 @@
+"""Publishing a run: which files, the run record's wall times, the README's copy of the summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from michigan.config import load_config
+from michigan.report import publish
+
+REPO = Path(__file__).resolve().parents[3]
+PUBLISHED = REPO / "results/published/reproduce"
+
+
+def _record(stage: str, started: str, seconds: float) -> dict:
+    return {"stage": stage, "started": f"2026-12-07T{started}+0000", "wall_time_s": seconds}
+
+
+def test_wall_time_counts_overlapping_jobs_once_and_leaves_gaps_out():
+    records = [
+        _record("train-generator", "10:00:00", 60),
+        _record("train-generator", "10:00:30", 60),  # beside the first: 90 s busy
+        _record("table", "10:05:00", 10),  # after a gap of 3.5 min (a second part)
+    ]
+    record = publish.run_record(records, name="test", configfiles=[], config={})
+    assert record["wall_time_s"] == 100
+    assert record["jobs"] == 3
+    stages = {row["stage"]: row for row in record["stages"]}
+    assert stages["train-generator"] == {
+        "stage": "train-generator",
+        "jobs": 2,
+        "job_seconds": 120,
+        "busy_s": 90,
+    }
+    assert record["first_started"] == "2026-12-07T10:00:00+0000"
+    assert record["last_finished"] == "2026-12-07T10:05:10+0000"
+
+
+def test_no_records_is_an_error():
+    with pytest.raises(FileNotFoundError, match="run the pipeline before publishing"):
+        publish.run_record([], name="test", configfiles=[], config={})
+
+
+def test_reproduce_publication_holds_tables_verdicts_and_first_seed_figures():
+    config = load_config(REPO / "config.yaml", REPO / "config/reproduce.yaml")
+    files = publish.published_files(config)
+    for path in (
+        "results/tables/table1.md",
+        "results/tables/table3.tsv",
+        "results/tables/orderings.md",
+        "results/screen/prediction/verdicts.json",
+        "results/screen/prediction/seed2/statistics.tsv",
+        "results/report/front_page.rst",
+        "results/simulated/linear/all/seed0/figures/traversal_genes.png",
+    ):
+        assert path in files
+    assert not [path for path in files if "/figures/" in path and "/seed1/" in path]
+
+
+def test_readme_block_is_replaced_between_its_markers():
+    begin, end = publish.readme_markers("demo")
+    readme = f"# Title\n\n{begin}\nold\n{end}\n\nafter\n"
+    replaced = publish.replace_readme_block(readme, "demo", "new summary\n")
+    assert replaced == f"# Title\n\n{begin}\nnew summary\n{end}\n\nafter\n"
+    assert publish.readme_block(replaced, "demo") == "new summary\n"
+    with pytest.raises(ValueError, match="no block for published/other"):
+        publish.readme_block(readme, "other")
