@@ -257,29 +257,16 @@ def final_targets(config: Config) -> list[str]:
     inputs = orderings_inputs(config)
     if inputs["tables"] or inputs["verdicts"]:
         targets += ["results/tables/orderings.md", FRONT_PAGE]
-    return targets + generated_cell_figure_targets(config)
+    return targets
 
 
-def generated_cell_figure_targets(config: Config) -> list[str]:
-    """Figures of generated cells, traversal populations, sci-Plex's all-cells models, held-out cells.
+def generated_cell_figures(config: Config, datasets: Sequence[str]) -> list[str]:
+    """Figures of generated cells and traversal populations of models trained on all cells.
 
-    Figs 2b, 3c-d, 5, S3 and S5-S10a, for the paper's configured experiments.
+    Figs 2b, 3c-d, 5, S3, S5-S9: the population of traversals per dataset, and per seed the
+    generated codes (with their factor bars where the dataset has factors).
     """
-    experiments = [catalogue.EXPERIMENTS[name] for name in config["experiments"]]
-    datasets = []
-    heldout = []
-    for experiment in experiments:
-        if experiment.kind == "disentanglement":
-            datasets += simulated_datasets(config)
-        elif experiment.kind == "generation":
-            datasets += experiment.datasets
-        elif experiment.kind == "heldout":
-            heldout += experiment.datasets
     targets = []
-    if "sciplex" in heldout:
-        # Figs 3c-d, S8, S9: the traversals need models trained on every sci-Plex cell
-        targets += figure_targets(config, ["sciplex"])
-        datasets.append("sciplex")
     for name in datasets:
         targets.append(f"results/{name}/figures/traversal_population.png")
         for seed in config["seeds"]:
@@ -288,27 +275,42 @@ def generated_cell_figure_targets(config: Config) -> list[str]:
                 targets.append(f"{figures}/generated_codes.png")
                 if dataset(config, name).factors:
                     targets.append(f"{figures}/generated_code_factor_bars.png")
-    targets += [
-        f"results/{name}/{trainset}/seed{seed}/figures/heldout_cells.png"
-        for name in heldout
-        for seed in config["seeds"]
-        for trainset in ("heldout", "lowdh")
-    ]
     return targets
+
+
+def heldout_cell_figures(config: Config, datasets: Sequence[str]) -> list[str]:
+    """Fig. S10a of both held-out runs; for sci-Plex also the figures of its all-cells models.
+
+    The traversals of Figs 3c-d, S8 and S9 need models trained on every sci-Plex cell.
+    """
+    targets = []
+    if "sciplex" in datasets:
+        targets += figure_targets(config, ["sciplex"]) + generated_cell_figures(config, ["sciplex"])
+    return targets + [
+        f"results/{name}/{trainset}/seed{seed}/figures/heldout_cells.png"
+        for name in datasets
+        for seed in config["seeds"]
+        for trainset in PREDICTION_TRAINSETS
+    ]
 
 
 def _experiment_targets(config: Config, experiment: catalogue.Experiment) -> list[str]:
     if experiment.kind == "disentanglement":
         tables = [f"results/tables/{name}.md" for name in ("table1", "table3")]
-        return tables + figure_targets(config, simulated_datasets(config))
+        names = simulated_datasets(config)
+        return tables + figure_targets(config, names) + generated_cell_figures(config, names)
     if experiment.kind == "generation":
         return [
             "results/tables/table2.md",
             *training_curves(config, experiment.datasets),
             *figure_targets(config, experiment.datasets),
+            *generated_cell_figures(config, experiment.datasets),
         ]
     if experiment.kind == "heldout":
-        return [f for name in experiment.datasets for f in heldout_targets(config, name)]
+        return [
+            *(f for name in experiment.datasets for f in heldout_targets(config, name)),
+            *heldout_cell_figures(config, experiment.datasets),
+        ]
     return user_data_targets(config)
 
 

@@ -15,7 +15,6 @@ import http.server
 import json
 import logging
 import shutil
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,19 +110,11 @@ class Server:
 
 
 @pytest.fixture
-def server():
+def server(serve_http):
     """A scripted HTTP server on 127.0.0.1, stopped after the test."""
     script = Script()
-    handler = type("Handler", (_Handler,), {"script": script})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield Server(url=f"http://127.0.0.1:{httpd.server_address[1]}", script=script)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    url = serve_http(type("Handler", (_Handler,), {"script": script}))
+    return Server(url=url, script=script)
 
 
 def matrix(url: str, *, size: int | None = None, figshare: FigshareFile | None = None):

@@ -103,16 +103,31 @@ def test_dry_run_of_the_real_data_targets(tmp_path):
 @pytest.mark.parametrize(
     ("override", "fragments"),
     [
-        ({"generator": {"epochz": 3}}, ["generator.epochz", "did you mean 'epochs'"]),
-        ({"representation": {"latent_dim": 0}}, ["representation.latent_dim", ">= 1"]),
-        ({"simulation": {"backend": "R"}}, ["simulation.backend", "'native'"]),
-        ({"experiments": ["table1"]}, ["experiments.0", "simulated_disentanglement"]),
-        ({"representation": {"learning_rate": float("nan")}}, ["representation.learning_rate"]),
-        (
+        (  # schema problems: every one listed, by key, in one message
+            {
+                "generator": {"epochz": 3},
+                "representation": {"latent_dim": 0, "learning_rate": float("nan")},
+                "simulation": {"backend": "R"},
+                "experiments": ["table1"],
+            },
+            [
+                "generator.epochz",
+                "did you mean 'epochs'",
+                "representation.latent_dim",
+                ">= 1",
+                "representation.learning_rate",
+                "simulation.backend",
+                "'native'",
+                "experiments.0",
+                "simulated_disentanglement",
+            ],
+        ),
+        (  # the workflow's own checks, after the schema's
             {"generator": {"by_dataset": {"simulated/lineer": {"epochs": 1}}}},
             ["generator.by_dataset.simulated/lineer", "did you mean 'simulated/linear'"],
         ),
     ],
+    ids=["schema", "workflow-checks"],
 )
 def test_a_bad_config_stops_the_workflow_before_any_job(tmp_path, override, fragments):
     result = snakemake(

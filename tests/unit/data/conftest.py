@@ -1,10 +1,9 @@
-"""Fixtures of the data tests: fixture folders and a local HTTP server on 127.0.0.1."""
+"""Fixtures of the data tests: fixture folders and a scripted HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import http.server
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,17 +111,9 @@ class LocalServer:
 
 
 @pytest.fixture
-def http_server():
+def http_server(serve_http):
     """A threaded HTTP server on 127.0.0.1 serving 300 kB of seeded random bytes."""
     payload = np.random.default_rng(7).integers(0, 256, size=300_000, dtype=np.uint8).tobytes()
     state = ServerState(payload=payload)
-    handler = type("Handler", (_Handler,), {"state": state})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield LocalServer(url=f"http://127.0.0.1:{server.server_address[1]}", state=state)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    url = serve_http(type("Handler", (_Handler,), {"state": state}))
+    return LocalServer(url=url, state=state)

@@ -99,6 +99,7 @@ def test_projection_and_loading_errors_name_the_problem(stub, tmp_path):
         fit_umap_embedding(x[:2])
 
 
+@pytest.mark.slow  # a cold numba compile in a subprocess: 1-2 minutes
 def test_umap_numba_functions_are_cached_on_disk():
     from numba.core.caching import FunctionCache
     from numba.core.dispatcher import Dispatcher
