@@ -66,11 +66,11 @@ def read_run_records(results: Path) -> list[dict[str, Any]]:
 
 
 def stage_times(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Per stage: jobs, the sum of their wall times, and the wall time they kept the run busy.
+    """Per stage: jobs, the sum of their wall times and compile times, and the time they kept the run busy.
 
     ``busy_s`` is the length of the union of the stage's job intervals (jobs that ran side by side
     count once), so the stages' ``busy_s`` add up to more than the run's wall time only where
-    stages overlapped.
+    stages overlapped. ``compile_s`` sums the training jobs' compilation (or cache look-up) times.
     """
     rows = []
     for stage, group in _by_stage(records).items():
@@ -80,6 +80,7 @@ def stage_times(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                 "jobs": len(group),
                 "job_seconds": round(sum(r["wall_time_s"] for r in group), 1),
                 "busy_s": round(_union_length(_intervals(group)), 1),
+                "compile_s": round(sum(_compile_seconds(r) for r in group), 1),
             }
         )
     return pd.DataFrame(rows).sort_values("busy_s", ascending=False, ignore_index=True)
@@ -181,10 +182,12 @@ def summary_markdown(record: Mapping[str, Any], destination: Path) -> str:
     stages = pd.DataFrame(record["stages"])
     stages["busy"] = [format_duration(s) for s in stages["busy_s"]]
     stages["job time"] = [format_duration(s) for s in stages["job_seconds"]]
+    stages["compile"] = [format_duration(s) if s else "–" for s in stages["compile_s"]]
     lines += [
-        "Wall time per stage (`run.json`; busy: while any job of the stage ran):",
+        "Wall time per stage (`run.json`; busy: while any job of the stage ran; compile: the "
+        "training jobs' compilation or cache look-up, summed):",
         "",
-        stages[["stage", "jobs", "busy", "job time"]].to_markdown(index=False),
+        stages[["stage", "jobs", "busy", "job time", "compile"]].to_markdown(index=False),
     ]
     return "\n".join(lines) + "\n"
 
@@ -263,6 +266,12 @@ def _verdicts_markdown(table: pd.DataFrame) -> str:
 
 def _number(value: object) -> str:
     return "–" if value is None or pd.isna(value) else f"{float(value):.3f}"
+
+
+def _compile_seconds(record: Mapping[str, Any]) -> float:
+    """A training job's compilation time from its record (0 for other jobs)."""
+    timing = (record.get("result") or {}).get("timing") or {}
+    return float(timing.get("compile_s", 0.0))
 
 
 def _by_stage(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

@@ -13,14 +13,17 @@ REPO = Path(__file__).resolve().parents[3]
 PUBLISHED = REPO / "results/published/reproduce"
 
 
-def _record(stage: str, started: str, seconds: float) -> dict:
-    return {"stage": stage, "started": f"2026-12-07T{started}+0000", "wall_time_s": seconds}
+def _record(stage: str, started: str, seconds: float, compile_s: float | None = None) -> dict:
+    record = {"stage": stage, "started": f"2026-12-07T{started}+0000", "wall_time_s": seconds}
+    if compile_s is not None:
+        record["result"] = {"timing": {"compile_s": compile_s}}
+    return record
 
 
 def test_wall_time_counts_overlapping_jobs_once_and_leaves_gaps_out():
     records = [
-        _record("train-generator", "10:00:00", 60),
-        _record("train-generator", "10:00:30", 60),  # beside the first: 90 s busy
+        _record("train-generator", "10:00:00", 60, compile_s=20),
+        _record("train-generator", "10:00:30", 60, compile_s=0.5),  # beside the first: 90 s busy
         _record("table", "10:05:00", 10),  # after a gap of 3.5 min (a second part)
     ]
     record = publish.run_record(records, name="test", configfiles=[], config={})
@@ -32,6 +35,7 @@ def test_wall_time_counts_overlapping_jobs_once_and_leaves_gaps_out():
         "jobs": 2,
         "job_seconds": 120,
         "busy_s": 90,
+        "compile_s": 20.5,
     }
     assert record["first_started"] == "2026-12-07T10:00:00+0000"
     assert record["last_finished"] == "2026-12-07T10:05:10+0000"
