@@ -142,8 +142,8 @@ def generation_metrics(config: Config, datasets: Sequence[str]) -> list[str]:
     return model_files(config, datasets, generating_runs(config), "generation.json")
 
 
-def training_curves(config: Config, datasets: Sequence[str]) -> list[str]:
-    """Fig. S4: training curves of the Table 2 models whose section keeps snapshots."""
+def training_curve_runs(config: Config) -> list[str]:
+    """The runs with a training curve: the Table 2 models whose section keeps snapshots."""
     runs = []
     if config["representation"]["snapshot_every"]:
         runs += [
@@ -153,7 +153,21 @@ def training_curves(config: Config, datasets: Sequence[str]) -> list[str]:
         ]
     if config["generator"]["snapshot_every"]:
         runs += generator_runs(config)
-    return model_files(config, datasets, runs, "training_curve.tsv")
+    return runs
+
+
+def training_curves(config: Config, datasets: Sequence[str]) -> list[str]:
+    """Figs S4 and S5c: the training curves of every run of a dataset and seed, overlaid.
+
+    None where no run keeps snapshots; the per-run curves are the figure's inputs.
+    """
+    if not training_curve_runs(config):
+        return []
+    return [
+        f"results/{name}/all/seed{seed}/figures/training_curves.png"
+        for name in datasets
+        for seed in config["seeds"]
+    ]
 
 
 def table_inputs(config: Config, table: str) -> list[str]:

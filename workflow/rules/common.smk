@@ -48,6 +48,11 @@ def option(flag, values):
     return [flag, *map(str, values)] if values else []
 
 
+def named_options(flag, paths):
+    """The words `flag name path` for every {name: path} of `paths`, for `{params.x:q}`."""
+    return [word for name, path in paths.items() for word in (flag, name, path)]
+
+
 def heavy_threads():
     """Threads of the heavy jobs (training, random forests): half the cores, so that two run at
     once and one job's single-threaded phases (imports, compilation) overlap the other's number
@@ -327,11 +332,7 @@ def representation_codes(wildcards):
 
 
 def codes_arguments(wildcards):
-    return [
-        word
-        for model, path in representation_codes(wildcards).items()
-        for word in ("--codes", model, path)
-    ]
+    return named_options("--codes", representation_codes(wildcards))
 
 
 def traversal_inputs(wildcards):

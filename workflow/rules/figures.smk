@@ -2,7 +2,7 @@
 # Layout: results/<dataset>/umap/{embedding.npz,cells.h5ad}   (the real cells' PCA + UMAP, once per dataset)
 #         results/<dataset>/figures/{umap_factors,traversal_population}.png
 #         results/<dataset>/all/seed<seed>/figures/{umap_codes,code_factor_bars,generated_codes,
-#             generated_code_factor_bars,traversal_umap,traversal_genes}.png
+#             generated_code_factor_bars,traversal_umap,traversal_genes,training_curves}.png
 #         results/<dataset>/all/seed<seed>/traversal/{genes,cells}.tsv
 #         results/<dataset>/all/seed<seed>/wgan_gp_noise<D>/model   (WGAN-GPs for the traversals)
 #         results/<dataset>/{heldout,lowdh}/seed<seed>/figures/heldout_cells.png
@@ -310,3 +310,34 @@ rule heldout_cells:
         "--seed {wildcards.seed} --input {input.data} --embedding {input.embedding} "
         "--split {input.split} --codes {input.codes} --generator {input.generator} "
         "--output {output.figure} --label {params.label:q} > {log} 2>&1"
+
+
+rule training_curves_overlay:
+    input:
+        unpack(training_curve_tables),
+    output:
+        figure=report(
+            f"{FIGURE_RUN}/training_curves.png",
+            caption="../report/fig_training_curves.rst",
+            category="Paper figures",
+            subcategory="{dataset}",
+            labels={
+                "figure": "training curves of every model",
+                "paper": "Figs S4 (heart), S5c (whole)",
+                "seed": "{seed}",
+            },
+        ),
+        record=f"{FIGURE_RUN}/training_curves.run.json",
+    log:
+        f"results/logs/training_curves_overlay/{RUN_ID}.log",
+    benchmark:
+        f"results/benchmarks/training_curves_overlay/{RUN_ID}.tsv"
+    conda:
+        "../../envs/michigan.yaml"
+    params:
+        section=figures_params("dpi"),
+        curves=training_curve_arguments,
+        label="{dataset}, {trainset} cells, seed {seed}",
+    shell:
+        "python -m michigan plot-training-curves --params {params.section:q} "
+        "{params.curves:q} --output {output.figure} --label {params.label:q} > {log} 2>&1"

@@ -1,5 +1,6 @@
 # Helpers of the figure rules added for every paper panel (figures.smk): generated cells by their
-# codes, the WGAN-GPs with wide noise, the held-out cells (their targets: michigan.targets).
+# codes, the WGAN-GPs with wide noise, the held-out cells, the overlaid training curves (their
+# targets: michigan.targets).
 
 
 def generated_cells(wildcards):
@@ -10,13 +11,20 @@ def generated_cells(wildcards):
 
 
 def generated_arguments(wildcards):
-    return [
-        word
-        for run, path in zip(
-            targets.generated_code_runs(config), generated_cells(wildcards)
-        )
-        for word in ("--generated", run, path)
-    ]
+    runs = targets.generated_code_runs(config)
+    return named_options("--generated", dict(zip(runs, generated_cells(wildcards))))
+
+
+def training_curve_tables(wildcards):
+    """{run: training_curve.tsv} of every run of the dataset and seed that keeps snapshots."""
+    return {
+        run: f"{run_dir(wildcards)}/{run}/training_curve.tsv"
+        for run in targets.training_curve_runs(config)
+    }
+
+
+def training_curve_arguments(wildcards):
+    return named_options("--curve", training_curve_tables(wildcards))
 
 
 def evaluation_value(key):

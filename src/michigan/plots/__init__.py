@@ -7,6 +7,7 @@ state). The UMAP they share is fitted once per dataset by :mod:`michigan.plots.e
 from __future__ import annotations
 
 from michigan.plots.bars import plot_code_factor_bars
+from michigan.plots.curves import plot_training_curves
 from michigan.plots.groups import plot_embedding_groups
 from michigan.plots.prediction import plot_delta_h, plot_lowdh, plot_rf_error_scatter
 from michigan.plots.traversal import plot_traversal_embedding, plot_traversal_genes
@@ -19,6 +20,7 @@ __all__ = [
     "plot_embedding_groups",
     "plot_lowdh",
     "plot_rf_error_scatter",
+    "plot_training_curves",
     "plot_traversal_embedding",
     "plot_traversal_genes",
     "plot_umap_by_codes",

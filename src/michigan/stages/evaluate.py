@@ -189,7 +189,7 @@ def training_curve(args: argparse.Namespace, section: cfg.EvaluationConfig) -> d
 
     from michigan.api.cells import conditioning_codes, read_codes_of, training_cells
     from michigan.io import atomic_path, read_h5ad
-    from michigan.plots.curves import plot_training_curve
+    from michigan.plots import plot_training_curves
     from michigan.train.curves import snapshot_cells
 
     real = training_cells(read_h5ad(args.real), args.train_split)
@@ -207,6 +207,6 @@ def training_curve(args: argparse.Namespace, section: cfg.EvaluationConfig) -> d
     curve = pd.DataFrame(rows)
     with atomic_path(args.output) as tmp:
         curve.to_csv(tmp, sep="\t", index=False)
-    with atomic_path(args.figure) as tmp:
-        plot_training_curve(curve, path=tmp, title=str(args.model_dir.parent.name))
+    run = args.model_dir.parent.name
+    plot_training_curves({run: curve}, path=args.figure, title=run)
     return {"snapshots": int(curve["epoch"].nunique())}

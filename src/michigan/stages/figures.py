@@ -1,6 +1,7 @@
 """Figure stages: UMAPs coloured by metadata and codes, code x factor bars, traversals, held-out cells.
 
-Also the traversal population and the held-out predictions on the UMAP. Each stage reads result files, calls the library (:mod:`michigan.plots`,
+Also the traversal population, the held-out predictions on the UMAP and the models' training curves
+overlaid. Each stage reads result files, calls the library (:mod:`michigan.plots`,
 :mod:`michigan.predict.traversal`) and writes its images and tables; the ``figures`` config section
 sets the UMAP, the traversals and the image resolution.
 """
@@ -23,25 +24,32 @@ if TYPE_CHECKING:
 
     from michigan import config as cfg
     from michigan.plots.embedding import UMAPEmbedding
+    from michigan.stages import Argument
 
 logger = logging.getLogger(__name__)
+
+
+def _named_files(flag: str, metavar: str, help_text: str) -> Argument:
+    """A required option given once per model, ``<flag> MODEL <metavar>``: its name and its file."""
+    return arg(
+        flag, nargs=2, action="append", required=True, metavar=("MODEL", metavar), help=help_text
+    )
+
+
+def _named_inputs(args: argparse.Namespace, option: str) -> dict[str, Path]:
+    """The files of a repeated ``--<option> NAME PATH``, keyed ``<option>_NAME``."""
+    return {f"{option}_{name}": Path(path) for name, path in getattr(args, option)}
+
 
 _LABEL = arg(
     "--label", required=True, help="what the figures show, e.g. 'simulated/linear, seed 0'"
 )
-_CODES = arg(
+_CODES = _named_files(
     "--codes",
-    nargs=2,
-    action="append",
-    required=True,
-    metavar=("MODEL", "CODES_H5AD"),
-    help="a representation model's name and its codes .h5ad (repeat for each model)",
+    "CODES_H5AD",
+    "a representation model's name and its codes .h5ad (repeat for each model)",
 )
 _IMAGE = arg("--output", type=Path, required=True, help="image to write (.png, .svg or .pdf)")
-
-
-def _codes_inputs(args: argparse.Namespace) -> dict[str, Path]:
-    return {f"codes_{name}": Path(path) for name, path in args.codes}
 
 
 @stage(
@@ -108,7 +116,7 @@ def fit_umap(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, 
         _IMAGE,
         _LABEL,
     ),
-    inputs=lambda a: {"cells": a.cells, **_codes_inputs(a)},
+    inputs=lambda a: {"cells": a.cells, **_named_inputs(a, "codes")},
     outputs=lambda a: {"figure": a.output},
 )
 def plot_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
@@ -148,7 +156,7 @@ def plot_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str
         _IMAGE,
         _LABEL,
     ),
-    inputs=_codes_inputs,
+    inputs=lambda a: _named_inputs(a, "codes"),
     outputs=lambda a: {"figure": a.output},
 )
 def plot_code_factors(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
@@ -332,13 +340,10 @@ def _write_tsv(table: pd.DataFrame, path: Path) -> None:
         table.to_csv(tmp, sep="\t", index=False)
 
 
-_GENERATED = arg(
+_GENERATED = _named_files(
     "--generated",
-    nargs=2,
-    action="append",
-    required=True,
-    metavar=("MODEL", "GENERATED_H5AD"),
-    help="a generator's name and its generated .h5ad (obsm code; repeat for each model)",
+    "GENERATED_H5AD",
+    "a generator's name and its generated .h5ad (obsm code; repeat for each model)",
 )
 
 
@@ -354,10 +359,6 @@ def _placing_embedding(path: Path, adata: ad.AnnData, source: Path) -> UMAPEmbed
         msg = f"{path} embeds {len(embedding.coordinates)} cells, {source} has {adata.n_obs}"
         raise ValueError(msg)
     return embedding.with_umap(adata.X, source=str(path))
-
-
-def _generated_inputs(args: argparse.Namespace) -> dict[str, Path]:
-    return {f"generated_{name}": Path(path) for name, path in args.generated}
 
 
 def _generated_cells(args: argparse.Namespace) -> dict[str, ad.AnnData]:
@@ -384,7 +385,7 @@ def _generated_cells(args: argparse.Namespace) -> dict[str, ad.AnnData]:
         _IMAGE,
         _LABEL,
     ),
-    inputs=lambda a: {"data": a.input, "embedding": a.embedding, **_generated_inputs(a)},
+    inputs=lambda a: {"data": a.input, "embedding": a.embedding, **_named_inputs(a, "generated")},
     outputs=lambda a: {"figure": a.output},
 )
 def plot_generated_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
@@ -421,7 +422,7 @@ def plot_generated_codes(args: argparse.Namespace, section: cfg.FiguresConfig) -
         _IMAGE,
         _LABEL,
     ),
-    inputs=lambda a: {"real": a.real, **_generated_inputs(a)},
+    inputs=lambda a: {"real": a.real, **_named_inputs(a, "generated")},
     outputs=lambda a: {"figure": a.output},
 )
 def plot_generated_code_factors(
@@ -575,3 +576,35 @@ def plot_heldout_cells(args: argparse.Namespace, section: cfg.FiguresConfig) -> 
         dpi=section.dpi,
     )
     return {"predictions": list(panels), "code_mode": generator.info.get("codes")}
+
+
+@stage(
+    "plot-training-curves",
+    help="Overlay the training curves (RF error, inception score per snapshot) of a run's models.",
+    section="figures",
+    arguments=(
+        _named_files(
+            "--curve",
+            "CURVE_TSV",
+            "a model's name and its training-curve .tsv (repeat for each model)",
+        ),
+        _IMAGE,
+        _LABEL,
+    ),
+    inputs=lambda a: _named_inputs(a, "curve"),
+    outputs=lambda a: {"figure": a.output},
+)
+def plot_training_curves(args: argparse.Namespace, section: cfg.FiguresConfig) -> dict[str, Any]:
+    """Paper Figs S4 (Tabula Muris heart) and S5c (whole Tabula Muris): one line per model."""
+    import pandas as pd
+
+    from michigan import plots
+
+    curves = {name: pd.read_csv(path, sep="\t") for name, path in args.curve}
+    plots.plot_training_curves(
+        curves,
+        path=args.output,
+        title=f"{args.label}: generated cells' metrics over training",
+        dpi=section.dpi,
+    )
+    return {"models": list(curves)}

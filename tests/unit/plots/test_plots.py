@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from michigan import plots
+from michigan.cli import main
+from michigan.io import run_record_path
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -282,3 +286,63 @@ def test_traversal_genes_draws_the_changes_of_each_panel_on_one_scale(tmp_path):
     bad = genes.assign(change=np.where(genes.index == 0, np.inf, genes["change"]))
     with pytest.raises(ValueError, match="NaN or infinite changes"):
         plots.plot_traversal_genes(bad, path=tmp_path / "x.png", title="")
+
+
+def write_curve(path, values):
+    """A training-curve TSV like ``michigan training-curve`` writes: ``{metric: [value per epoch]}``."""
+    rows = [
+        {"epoch": 10 * (i + 1), "metric": metric, "value": value, "convention": "toy"}
+        for metric, series in values.items()
+        for i, value in enumerate(series)
+    ]
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+    return path
+
+
+@pytest.fixture
+def curve_files(tmp_path):
+    """Two models' curves; the first (as if from a run without cell types) has no inception score."""
+    return {
+        "wgan_gp": write_curve(tmp_path / "wgan.tsv", {"rf_error": [0.05, 0.3, 0.45]}),
+        "michigan_mean": write_curve(
+            tmp_path / "michigan.tsv",
+            {"rf_error": [0.2, 0.1, 0.4], "inception_score": [2.0, 3.0, 4.0]},
+        ),
+    }
+
+
+def test_training_curves_overlay_one_line_per_model_in_each_metric_panel(curve_files, tmp_path):
+    curves = {name: pd.read_csv(path, sep="\t") for name, path in curve_files.items()}
+    path = tmp_path / "training_curves.png"
+    fig = plots.plot_training_curves(curves, path=path, title="toy")
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    rf_error, inception = fig.axes
+    assert (rf_error.get_xlabel(), rf_error.get_ylabel()) == ("epoch", "RF error")
+    assert inception.get_ylabel() == "inception score"
+    assert [line.get_label() for line in rf_error.get_lines()] == ["wgan_gp", "michigan_mean"]
+    assert [line.get_label() for line in inception.get_lines()] == ["michigan_mean"]
+    wgan = rf_error.get_lines()[0]
+    np.testing.assert_array_equal(wgan.get_xdata(), [10, 20, 30])
+    np.testing.assert_array_equal(wgan.get_ydata(), [0.05, 0.3, 0.45])
+    # a model keeps its colour in every panel, also where an earlier model has no line
+    np.testing.assert_array_equal(
+        rf_error.get_lines()[1].get_color(), inception.get_lines()[0].get_color()
+    )
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["wgan_gp", "michigan_mean"]
+
+
+def test_training_curves_without_a_drawn_metric_are_refused(tmp_path):
+    curve = pd.DataFrame({"epoch": [1], "metric": ["inception_score_std"], "value": [0.1]})
+    with pytest.raises(ValueError, match="no training curve holds any of"):
+        plots.plot_training_curves({"vae": curve}, path=tmp_path / "x.png", title="toy")
+
+
+def test_plot_training_curves_stage_writes_the_figure_and_its_record(curve_files, tmp_path):
+    output = tmp_path / "figures" / "training_curves.png"
+    curves = [word for name, path in curve_files.items() for word in ("--curve", name, str(path))]
+    options = ["--params", '{"dpi": 50}', "--output", str(output), "--label", "toy, seed 0"]
+    code = main(["plot-training-curves", *options, *curves])
+    assert code == 0
+    assert output.read_bytes().startswith(PNG_MAGIC)
+    record = json.loads(run_record_path(output).read_text())
+    assert record["result"]["models"] == ["wgan_gp", "michigan_mean"]
