@@ -81,8 +81,14 @@ def test_params_are_hashable_and_frozen():
 @pytest.mark.parametrize(
     ("values", "pattern"),
     [
-        ({"batch_cells": [100, -5]}, r"'batch_cells' must be an integer in \[1, 10000000\]; got -5"),
-        ({"batch_cells": [100.5]}, r"'batch_cells' must be an integer in \[1, 10000000\]; got 100.5"),
+        (
+            {"batch_cells": [100, -5]},
+            r"'batch_cells' must be an integer in \[1, 10000000\]; got -5",
+        ),
+        (
+            {"batch_cells": [100.5]},
+            r"'batch_cells' must be an integer in \[1, 10000000\]; got 100.5",
+        ),
         ({"batch_cells": []}, r"'batch_cells' must hold at least 1 value"),
         ({"n_genes": 0}, r"'n_genes' must be an integer in \[1, 1000000\]; got 0"),
         ({"n_genes": True}, r"'n_genes' must be an integer"),

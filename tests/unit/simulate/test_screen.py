@@ -97,7 +97,10 @@ def test_same_seed_same_screen(screen):
         ({"interactions": ["CellType1-Drug1", "CellType1-Drug1"]}, r"lists a combination twice"),
         ({"n_drugs": 0}, r"screen parameter 'n_drugs' must be an integer in \[1, \d+\]; got 0"),
         ({"interaction_de_prob": 2}, r"'interaction_de_prob' must be a number in \[0, 1\]"),
-        ({"cells_per_condition": 2.5}, r"'cells_per_condition' must be an integer in \[1, \d+\]; got 2.5"),
+        (
+            {"cells_per_condition": 2.5},
+            r"'cells_per_condition' must be an integer in \[1, \d+\]; got 2.5",
+        ),
     ],
 )
 def test_bad_screen_parameters(values, pattern):
