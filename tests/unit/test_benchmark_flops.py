@@ -146,6 +146,7 @@ def compiled_dot_flops(fn, *args):
 RTOL = 1e-4
 
 
+@pytest.mark.slow  # compiles a training step to read its HLO
 def test_vae_step_matches_compiled_dots():
     task = tiny_vae(n_genes=37)
     state = task.init_state(jax.random.key(0))
@@ -166,6 +167,7 @@ def default_michigan(critic_bn_mode):
     return generator_task(config, model="michigan", n_genes=37, condition_dim=10)
 
 
+@pytest.mark.slow  # compiles the paper-width critic and generator steps to read their HLO
 @pytest.mark.parametrize("bn_mode", ["frozen_affine", "batch_stats"])
 def test_gan_steps_match_compiled_dots(bn_mode):
     task = default_michigan(bn_mode)
