@@ -70,3 +70,16 @@ def test_readme_block_is_replaced_between_its_markers():
     assert publish.readme_block(replaced, "demo") == "new summary\n"
     with pytest.raises(ValueError, match="no block for published/other"):
         publish.readme_block(readme, "other")
+
+
+def test_an_unfinished_run_is_not_published(tmp_path, caplog):
+    from michigan.cli import main
+
+    results = tmp_path / "results"
+    (results / "tables").mkdir(parents=True)
+    (results / "tables/table1.md").write_text("| only one file |\n")
+    configfiles = [str(REPO / "config.yaml"), str(REPO / "config/reproduce.yaml")]
+    status = main(["publish", "reproduce", "--configfile", *configfiles, "--results", str(results)])
+    assert status == 2
+    assert "the run is not finished" in caplog.text
+    assert not (results / "published").exists()
