@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from michigan.catalogue import remote_file
 from michigan.data._reporting import peak_rss_mib
 from michigan.data.sciplex_files import read_umi_triplets
-from michigan.data.sources import SCIPLEX3
 from michigan.progress import setup_logging
 
 N_GENES = 110_981
@@ -112,7 +112,7 @@ def main() -> None:
             for fraction in (0.0, args.keep_fraction, 1.0)
         )
         compressed = path.stat().st_size
-    real_size = SCIPLEX3["matrix"].size
+    real_size = remote_file("sciplex3", "matrix").size
     bytes_per_line = compressed / args.lines
     real_lines = real_size / bytes_per_line
     rate_lines = args.lines / result["seconds"]

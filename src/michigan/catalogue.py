@@ -1,20 +1,22 @@
-"""The catalogue: every model, dataset and experiment the pipeline knows.
+"""The catalogue: every model, dataset, raw-file source and experiment the pipeline knows.
 
-Their properties decide which jobs exist. The schema's enums, the CLI's choices, the training registry, the Snakemake wildcard constraints and
-targets, the report and the contract tests read these tables; ``tests/unit/test_catalogue.py`` checks
-that the schema agrees with them. ``docs/extending.md`` says which files a new model or dataset
-touches.
+Their properties decide which jobs exist. The schema's enums, the CLI's choices, the training
+registry, the Snakemake wildcard constraints and targets, the downloads, the report and the
+contract tests read these tables; ``tests/unit/test_catalogue.py`` checks that the schema agrees
+with them. ``docs/extending.md`` says which files a new model or dataset touches.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from michigan import keys
+from michigan.data.sources import RemoteFile, figshare_file, geo_supplementary_file
 
 ModelKind = Literal["representation", "generator"]
 TraversalRole = Literal["conditional", "unconditional"]
@@ -117,6 +119,73 @@ def run_pattern(kind: ModelKind | None = None) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
+class Source:
+    """The raw files of one public data set, downloaded into ``resources/<name>/``.
+
+    Attributes
+    ----------
+    name
+        Its folder under ``resources/``, also ``michigan download --source``.
+    section
+        The config section (its builder's) whose keys, named by role, may give local copies.
+    files
+        Each file by role, the builder's argument names (``counts``, ``matrix``, ...).
+    """
+
+    name: str
+    section: str
+    files: Mapping[str, RemoteFile]
+
+
+# Tabula Muris FACS (Smart-seq2), figshare article 5829687 version 2
+_TABULA_MURIS_FACS = functools.partial(figshare_file, article_id=5829687, version=2)
+# sci-Plex 3, GEO sample GSM4150378 of series GSE139944
+_SCIPLEX3 = functools.partial(
+    geo_supplementary_file, "GSM4150378", recorded_by="a third-party sci-Plex audit"
+)
+
+SOURCES: dict[str, Source] = {
+    source.name: source
+    for source in (
+        Source("tabula_muris", "tabula_muris", {
+            "counts": _TABULA_MURIS_FACS("FACS.zip", file_id=10700143,
+                                         content="20 FACS/<Tissue>-counts.csv"),
+            "annotations": _TABULA_MURIS_FACS("annotations_FACS.csv", file_id=13088129,
+                                              content="44,949 annotated cells"),
+        }),
+        Source("sciplex3", "sciplex", {
+            "matrix": _SCIPLEX3(
+                "sciPlex3_A549_MCF7_K562_screen_UMI.count.matrix.gz", size=3_096_224_606,
+                sha256="7d632716aa6ed0fc1780996003d0abc440ff78340609bceaaa4c8ade9345d00a"),
+            "genes": _SCIPLEX3("sciPlex3_A549_MCF7_K562_screen_gene.annotations.txt.gz",
+                               size=806_168),
+            "cells": _SCIPLEX3("sciPlex3_A549_MCF7_K562_screen_cell.annotations.txt.gz",
+                               size=2_770_264),
+            "pdata": _SCIPLEX3("sciPlex3_pData.txt.gz", size=84_673_357),
+        }),
+    )
+}  # fmt: skip
+
+
+def remote_file(source: str, role: str) -> RemoteFile:
+    """The file of ``role`` (e.g. ``"matrix"``) in the source ``source`` (e.g. ``"sciplex3"``).
+
+    Raises
+    ------
+    KeyError
+        If the source or the role is unknown; the message lists the known ones.
+    """
+    if source not in SOURCES:
+        msg = f"unknown source {source!r}; downloadable sources are {sorted(SOURCES)}"
+        raise KeyError(msg)
+    files = SOURCES[source].files
+    if role not in files:
+        msg = f"source {source!r} has no file role {role!r}; roles are {sorted(files)}"
+        raise KeyError(msg)
+    return files[role]
+
+
+@dataclasses.dataclass(frozen=True)
 class Dataset:
     """One dataset; its files live under ``results/<name>/``.
 
@@ -131,7 +200,7 @@ class Dataset:
     labels
         obs column of its cell types (inception score), if it has them.
     sources
-        Raw-file sources downloaded for it (:data:`michigan.data.sources.DATASET_FILES`).
+        Names of the :data:`SOURCES` whose files it is built from.
     traversal
         Whether the latent traversal figures are drawn for it (a population to traverse).
     own_counts

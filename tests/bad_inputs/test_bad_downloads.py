@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from michigan import catalogue
 from michigan.cli import main
-from michigan.data.figshare import FigshareFile
-from michigan.data.sources import DATASET_FILES, RemoteFile
+from michigan.data.sources import FigshareFile, RemoteFile
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -140,7 +140,8 @@ def download(monkeypatch, caplog, dest):
     """Run `michigan download` for one table entry; return (exit status, error lines, dest)."""
 
     def run(remote: RemoteFile, *, offline: bool = False) -> tuple[int, list[str], Path]:
-        monkeypatch.setitem(DATASET_FILES, "sciplex3", {"matrix": remote})
+        source = catalogue.Source("sciplex3", "sciplex", {"matrix": remote})
+        monkeypatch.setitem(catalogue.SOURCES, "sciplex3", source)
         caplog.clear()
         params = json.dumps({"retries": 2, "timeout_s": 5, "backoff_s": 0, "offline": offline})
         argv = ["download", "--params", params, "--source", "sciplex3", "--role", "matrix"]

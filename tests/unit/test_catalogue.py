@@ -1,14 +1,17 @@
-"""The catalogue is the one list of models, datasets and experiments: the schema, the CLI, the
-report and the data sources agree with it, and the targets follow it (issue 13, item 3)."""
+"""The catalogue is the one list of models, datasets, sources and experiments: the schema, the
+CLI and the report agree with it, and the targets follow it (issue 13, item 3)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 
 from michigan import catalogue, targets
 from michigan import config as cfg
 from michigan.cli import build_parser
-from michigan.data.sources import DATASET_FILES
+from michigan.data.sources import RemoteFile
 from michigan.report.collect import parse_metrics_path
 from michigan.report.paper import TABLES
 
@@ -40,6 +43,7 @@ def test_cli_choices_list_the_catalogue():
     assert choices("train-generator", "--model") == list(catalogue.models("generator"))
     assert choices("train-generator", "--code-mode") == list(catalogue.CODE_MODES)
     assert choices("table", "--table") == sorted(TABLES)
+    assert choices("download", "--source") == list(catalogue.SOURCES)
 
 
 def test_paper_values_name_catalogue_datasets_and_runs():
@@ -50,9 +54,37 @@ def test_paper_values_name_catalogue_datasets_and_runs():
             assert run in runs
 
 
-def test_dataset_sources_are_downloadable():
-    for dataset in catalogue.DATASETS.values():
-        assert set(dataset.sources) <= set(DATASET_FILES), dataset.name
+def test_every_dataset_source_resolves_to_described_remote_files():
+    used = {name for dataset in catalogue.DATASETS.values() for name in dataset.sources}
+    assert used == set(catalogue.SOURCES)
+    for name in used:
+        source = catalogue.SOURCES[name]
+        assert source.name == name
+        assert source.files, name
+        local_copies = cfg.section_schema(source.section)["properties"]
+        assert set(source.files) <= set(local_copies), name
+        for role, entry in source.files.items():
+            assert catalogue.remote_file(name, role) is entry
+            assert isinstance(entry, RemoteFile)
+            assert entry.url.startswith("https://"), entry
+            assert entry.provenance, entry
+            assert entry.sha256 is None or len(entry.sha256) == 64, entry
+            assert entry.size is not None or entry.figshare is not None, entry
+
+
+def test_remote_file_names_the_known_sources_and_roles():
+    assert catalogue.remote_file("sciplex3", "matrix").size == 3_096_224_606
+    with pytest.raises(KeyError, match=r"roles are \['cells', 'genes', 'matrix', 'pdata'\]"):
+        catalogue.remote_file("sciplex3", "nope")
+    with pytest.raises(KeyError, match=r"downloadable sources are \['sciplex3', 'tabula_muris'\]"):
+        catalogue.remote_file("nope", "matrix")
+
+
+def test_the_catalogue_imports_no_network_or_array_library():
+    code = "import sys, michigan.catalogue; print(' '.join(sys.modules))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy = {"http.client", "urllib.request", "numpy", "jax", "anndata"}
+    assert not heavy & set(run.stdout.split())
 
 
 def test_run_names_map_back_to_models():

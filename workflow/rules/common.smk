@@ -106,17 +106,13 @@ def preprocess_params(wildcards):
 
 def raw_file(source, role):
     """A raw input: the user's local copy if the config names one, else the download target."""
-    from michigan.data.sources import remote_file
-
-    section = {"tabula_muris": "tabula_muris", "sciplex3": "sciplex"}[source]
-    local = config[section].get(role)
-    return local if local else f"resources/{source}/{remote_file(source, role).name}"
+    local = config[catalogue.SOURCES[source].section].get(role)
+    return local or f"resources/{source}/{catalogue.remote_file(source, role).name}"
 
 
 def download_role(wildcards):
-    from michigan.data.sources import DATASET_FILES
-
-    roles = {f.name: role for role, f in DATASET_FILES[wildcards.source].items()}
+    files = catalogue.SOURCES[wildcards.source].files
+    roles = {f.name: role for role, f in files.items()}
     if wildcards.filename not in roles:
         raise WorkflowError(
             f"resources/{wildcards.source}/{wildcards.filename} is not a known raw file; "

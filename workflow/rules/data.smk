@@ -9,7 +9,7 @@ rule download:
     benchmark:
         "results/benchmarks/download/{source}/{filename}.tsv"
     wildcard_constraints:
-        source="tabula_muris|sciplex3",
+        source="|".join(catalogue.SOURCES),
     conda:
         "../../envs/michigan.yaml"
     params:

@@ -2,8 +2,8 @@
 
 Policy, in order:
 
-1. A *trusted* expected digest (from :mod:`michigan.data.sources` or given by the user) must match;
-   a mismatch raises :class:`ChecksumMismatchError`.
+1. A *trusted* expected digest (from :data:`michigan.catalogue.SOURCES` or given by the user) must
+   match; a mismatch raises :class:`ChecksumMismatchError`.
 2. Otherwise, a digest recorded earlier in ``<file>.sha256`` (written in ``sha256sum`` format, so
    ``sha256sum -c`` can read it) must match; a mismatch raises :class:`ChecksumMismatchError`.
 3. Otherwise the file is seen for the first time: its digest is written to ``<file>.sha256`` and a

@@ -190,7 +190,7 @@ def fetch_dataset(
     Parameters
     ----------
     files
-        The dataset's files by role, e.g. :data:`michigan.data.sources.SCIPLEX3`.
+        The dataset's files by role, e.g. ``catalogue.SOURCES["sciplex3"].files``.
     directory
         Where downloads go (``<directory>/<file name>``), e.g. ``resources/sciplex3``.
     local_paths

@@ -12,37 +12,16 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from michigan.data._http import DownloadError, RetryPolicy, TransientError, open_url, retrying
 
+if TYPE_CHECKING:
+    from michigan.data.sources import FigshareFile
+
 logger = logging.getLogger(__name__)
 
-FIGSHARE_API = "https://api.figshare.com/v2"
 _MD5 = re.compile(r"[0-9a-f]{32}")
-
-
-@dataclass(frozen=True)
-class FigshareFile:
-    """One file of a public figshare article.
-
-    Attributes
-    ----------
-    article_id
-        The article (data set) id, e.g. 5829687.
-    file_id
-        The file's id, the number at the end of its ``ndownloader`` URL.
-    api
-        Base URL of the figshare API (tests point it at a local server).
-    """
-
-    article_id: int
-    file_id: int
-    api: str = FIGSHARE_API
-
-    @property
-    def listing_url(self) -> str:
-        """The API address that lists the article's files with their sizes and MD5 digests."""
-        return f"{self.api}/articles/{self.article_id}/files?page_size=100"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from michigan import keys
+from michigan import catalogue, keys
 from michigan.stages import arg, stage
 
 if TYPE_CHECKING:
@@ -26,10 +26,9 @@ def _summary(adata: ad.AnnData) -> dict[str, Any]:
 def _verified_local(source: str, role: str, path: Path) -> Path:
     """Check a raw input where it is (a folder is left to the reader); never write beside it."""
     from michigan.data.download import verify_local_copy
-    from michigan.data.sources import remote_file
 
     if path.is_file():
-        verify_local_copy(remote_file(source, role), path)
+        verify_local_copy(catalogue.remote_file(source, role), path)
     return path
 
 
@@ -38,7 +37,7 @@ def _verified_local(source: str, role: str, path: Path) -> Path:
     help="Fetch one raw file of a public dataset into resources/ and verify its size and digests.",
     section="downloads",
     arguments=(
-        arg("--source", required=True, choices=["tabula_muris", "sciplex3"], help="dataset"),
+        arg("--source", required=True, choices=list(catalogue.SOURCES), help="raw-file source"),
         arg("--role", required=True, help="file role, e.g. counts, annotations, matrix, pdata"),
         arg("--output", type=Path, required=True, help="where the verified file goes"),
     ),
@@ -48,9 +47,8 @@ def _verified_local(source: str, role: str, path: Path) -> Path:
 def download(args: argparse.Namespace, section: cfg.DownloadsConfig) -> dict[str, Any]:
     """Download (with retries and resume) or verify one raw file."""
     from michigan.data.download import RetryPolicy, fetch
-    from michigan.data.sources import remote_file
 
-    remote = remote_file(args.source, args.role)
+    remote = catalogue.remote_file(args.source, args.role)
     policy = RetryPolicy(
         retries=section.retries, timeout_s=section.timeout_s, backoff_s=section.backoff_s
     )

@@ -18,8 +18,7 @@ from michigan.data.download import (
     fetch_dataset,
     verify_local_copy,
 )
-from michigan.data.figshare import FigshareFile
-from michigan.data.sources import DATASET_FILES, RemoteFile, remote_file
+from michigan.data.sources import FigshareFile, RemoteFile
 
 FAST = RetryPolicy(retries=3, timeout_s=5.0, backoff_s=0.0)
 pytestmark = pytest.mark.timeout(30)
@@ -309,18 +308,6 @@ def test_retry_policy_rejects_bad_values_and_doubles_waits():
         RetryPolicy(timeout_s=0)
     policy = RetryPolicy(backoff_s=2.0, max_backoff_s=5.0)
     assert [policy.wait_s(i) for i in (1, 2, 3)] == [2.0, 4.0, 5.0]
-
-
-def test_source_tables_are_complete():
-    for files in DATASET_FILES.values():
-        for entry in files.values():
-            assert entry.url.startswith("https://")
-            assert entry.sha256 is None or len(entry.sha256) == 64
-    assert remote_file("sciplex3", "matrix").size == 3_096_224_606
-    with pytest.raises(KeyError, match="roles are"):
-        remote_file("sciplex3", "nope")
-    with pytest.raises(KeyError, match="downloadable datasets"):
-        remote_file("nope", "matrix")
 
 
 def test_fetch_dataset_mixes_downloads_and_local_copies(http_server, tmp_path):
