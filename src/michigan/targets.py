@@ -188,11 +188,15 @@ def heldout_targets(config: Config, name: str) -> list[str]:
 
     The figures and statistics for every seed; the verdicts of its tests over the seeds.
     """
+    files = [f for f in HELDOUT_FILES if config["prediction"]["lowdh"] or "lowdh" not in f]
     return [
-        f"results/{name}/prediction/seed{seed}/{file}"
-        for seed in config["seeds"]
-        for file in HELDOUT_FILES
+        f"results/{name}/prediction/seed{seed}/{file}" for seed in config["seeds"] for file in files
     ] + [f"results/{name}/prediction/verdicts.tsv"]
+
+
+def prediction_trainsets(config: Config) -> tuple[str, ...]:
+    """The held-out experiment's training sets: heldout, and lowdh unless ``prediction.lowdh`` is off."""
+    return PREDICTION_TRAINSETS if config["prediction"]["lowdh"] else PREDICTION_TRAINSETS[:1]
 
 
 def heldout_datasets(config: Config) -> list[str]:
@@ -292,7 +296,7 @@ def generated_cell_figure_targets(config: Config) -> list[str]:
         f"results/{name}/{trainset}/seed{seed}/figures/heldout_cells.png"
         for name in heldout
         for seed in config["seeds"]
-        for trainset in ("heldout", "lowdh")
+        for trainset in prediction_trainsets(config)
     ]
     return targets
 
@@ -316,6 +320,6 @@ def statistics_labels(config: Config) -> list[str]:
     """Labels of the held-out experiment's summaries, ``<trainset>/<code mode>``."""
     return [
         f"{trainset}/{codes}"
-        for trainset in PREDICTION_TRAINSETS
+        for trainset in prediction_trainsets(config)
         for codes in config["generator"]["codes"]
     ]
