@@ -605,6 +605,7 @@ class PredictionConfig:
     lowdh_k: int
     lowdh_codes: str
     lowdh_estimator: str
+    lowdh: bool
     by_dataset: Mapping[str, Any]
 
 

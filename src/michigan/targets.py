@@ -202,11 +202,15 @@ def heldout_targets(config: Config, name: str) -> list[str]:
 
     The figures and statistics for every seed; the verdicts of its tests over the seeds.
     """
+    files = [f for f in HELDOUT_FILES if config["prediction"]["lowdh"] or "lowdh" not in f]
     return [
-        f"results/{name}/prediction/seed{seed}/{file}"
-        for seed in config["seeds"]
-        for file in HELDOUT_FILES
+        f"results/{name}/prediction/seed{seed}/{file}" for seed in config["seeds"] for file in files
     ] + [f"results/{name}/prediction/verdicts.tsv"]
+
+
+def prediction_trainsets(config: Config) -> tuple[str, ...]:
+    """The held-out experiment's training sets: heldout, and lowdh unless ``prediction.lowdh`` is off."""
+    return PREDICTION_TRAINSETS if config["prediction"]["lowdh"] else PREDICTION_TRAINSETS[:1]
 
 
 def heldout_datasets(config: Config) -> list[str]:
@@ -293,7 +297,7 @@ def generated_cell_figures(config: Config, datasets: Sequence[str]) -> list[str]
 
 
 def heldout_cell_figures(config: Config, datasets: Sequence[str]) -> list[str]:
-    """Fig. S10a of both held-out runs; for sci-Plex also the figures of its all-cells models.
+    """Fig. S10a of each held-out run; for sci-Plex also the figures of its all-cells models.
 
     The traversals of Figs 3c-d, S8 and S9 need models trained on every sci-Plex cell.
     """
@@ -304,7 +308,7 @@ def heldout_cell_figures(config: Config, datasets: Sequence[str]) -> list[str]:
         f"results/{name}/{trainset}/seed{seed}/figures/heldout_cells.png"
         for name in datasets
         for seed in config["seeds"]
-        for trainset in PREDICTION_TRAINSETS
+        for trainset in prediction_trainsets(config)
     ]
 
 
@@ -332,6 +336,6 @@ def statistics_labels(config: Config) -> list[str]:
     """Labels of the held-out experiment's summaries, ``<trainset>/<code mode>``."""
     return [
         f"{trainset}/{codes}"
-        for trainset in PREDICTION_TRAINSETS
+        for trainset in prediction_trainsets(config)
         for codes in config["generator"]["codes"]
     ]

@@ -398,6 +398,8 @@ def prediction_runs(trainset, kind):
     code mode's run on `trainset`."""
 
     def files(wildcards):
+        if trainset not in targets.prediction_trainsets(config):
+            return []
         return [
             f"results/{wildcards.dataset}/{trainset}/seed{wildcards.seed}/prediction/{codes}/{kind}"
             for codes in config["generator"]["codes"]
