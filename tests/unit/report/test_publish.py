@@ -83,3 +83,14 @@ def test_an_unfinished_run_is_not_published(tmp_path, caplog):
     assert status == 2
     assert "the run is not finished" in caplog.text
     assert not (results / "published").exists()
+
+
+def test_readme_results_equal_the_published_reproduce_run():
+    """The README's Results quote the published summary, and the summary follows from the files."""
+    from michigan.io import read_json
+
+    record = read_json(PUBLISHED / "run.json")
+    summary = (PUBLISHED / "summary.md").read_text(encoding="utf-8")
+    assert publish.summary_markdown(record, PUBLISHED) == summary
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert publish.readme_block(readme, "reproduce") == summary
