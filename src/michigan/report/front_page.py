@@ -76,9 +76,9 @@ def front_page(
 
 
 def _claim_line(row: tuple) -> str:
-    values = f"ours {_number(row.ours_left)} vs {_number(row.ours_right)}"
+    values = f"ours {format_value(row.ours_left)} vs {format_value(row.ours_right)}"
     if pd.notna(row.paper_left):
-        values += f"; paper {_number(row.paper_left)} vs {_number(row.paper_right)}"
+        values += f"; paper {format_value(row.paper_left)} vs {format_value(row.paper_right)}"
     return f"{_escape(row.claim)}, *{row.dataset}*: {_escape(row.reason)} ({values})"
 
 
@@ -101,16 +101,17 @@ def _verdict_table(dataset: str, table: pd.DataFrame) -> list[str]:
             _escape(row.test),
             str(int(row.n)) if pd.notna(row.n) else "–",
             "–" if pd.isna(row.p_value) else f"{row.p_value:.2g}",
-            _number(row.median_generator),
-            _number(row.median_arm),
-            _number(row.median_floor),
+            format_value(row.median_generator),
+            format_value(row.median_arm),
+            format_value(row.median_floor),
             f"**{row.verdict}**: {_escape(row.reason)}",
         ]
         lines.append("   * - " + "\n     - ".join(cells))
     return [*lines, ""]
 
 
-def _number(value: object) -> str:
+def format_value(value: object) -> str:
+    """A value with three decimals, or an en dash when it is missing."""
     return "–" if value is None or pd.isna(value) else f"{float(value):.3f}"
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from michigan import targets
 from michigan.io import git_commit, read_json
 from michigan.progress import format_duration
+from michigan.report.front_page import format_value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -232,11 +233,11 @@ def _claims_markdown(checked: pd.DataFrame) -> str:
             "dataset": checked["dataset"],
             "ours": checked["ours"],
             "values (ours)": [
-                f"{_number(left)} vs {_number(right)}"
+                f"{format_value(left)} vs {format_value(right)}"
                 for left, right in zip(checked["ours_left"], checked["ours_right"], strict=True)
             ],
             "values (paper)": [
-                "–" if pd.isna(left) else f"{_number(left)} vs {_number(right)}"
+                "–" if pd.isna(left) else f"{format_value(left)} vs {format_value(right)}"
                 for left, right in zip(checked["paper_left"], checked["paper_right"], strict=True)
             ],
             "reason": checked["reason"],
@@ -255,17 +256,13 @@ def _verdicts_markdown(table: pd.DataFrame) -> str:
             "test": shown["test"],
             "n": [("–" if pd.isna(n) else str(int(n))) for n in shown["n"]],
             "p": ["–" if pd.isna(p) else f"{p:.2g}" for p in shown["p_value"]],
-            "MichiGAN": [_number(v) for v in shown["median_generator"]],
-            "arm": [_number(v) for v in shown["median_arm"]],
-            "floor": [_number(v) for v in shown["median_floor"]],
+            "MichiGAN": [format_value(v) for v in shown["median_generator"]],
+            "arm": [format_value(v) for v in shown["median_arm"]],
+            "floor": [format_value(v) for v in shown["median_floor"]],
             "verdict": shown["verdict"],
             "reason": shown["reason"],
         }
     ).to_markdown(index=False, disable_numparse=True)
-
-
-def _number(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else f"{float(value):.3f}"
 
 
 def _compile_seconds(record: Mapping[str, Any]) -> float:
