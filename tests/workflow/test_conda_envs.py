@@ -7,12 +7,12 @@ would make, without creating any. It still asks ``conda`` for its prefix and set
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from workflow_runs import snakemake
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_CONDA = """#!/bin/sh
@@ -37,22 +37,8 @@ def list_conda_envs(
     conda = bin_dir / "conda"
     conda.write_text(FAKE_CONDA)
     conda.chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--workflow-profile",
-        profile,
-        "--list-conda-envs",
-        *args,
-    ]
-    return subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=300, check=False
+    return snakemake(
+        workdir, "--list-conda-envs", *args, profile=profile, path_first=bin_dir, timeout=300
     )
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from test_prediction_rules import TINY  # the same tiny screen and models
+
+import workflow_runs
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = tuple(
@@ -24,14 +23,9 @@ HELD_OUT = ("CellType1-Drug1", "CellType2-Drug2", "CellType3-Drug4")
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    workdir.mkdir(parents=True, exist_ok=True)
-    configfile = workdir / "tiny.yaml"
-    configfile.write_text(yaml.safe_dump(TINY | {"figures": {"umap_n_pcs": 5, "dpi": 60}}))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    command += ["--directory", str(workdir), "--configfile", str(configfile), *args, *TARGETS]
-    return subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=900, check=False
+    config = TINY | {"figures": {"umap_n_pcs": 5, "dpi": 60}}
+    return workflow_runs.snakemake(
+        workdir, *args, config=config, targets=TARGETS, profile=None, timeout=900
     )
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from workflow_runs import snakemake
 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES_DOC = REPO / "docs" / "figures.md"
@@ -48,10 +48,7 @@ def paper_dry_run(tmp_path_factory) -> dict[str, str]:
     """``{output file: rule}`` of every job the paper preset's dry run schedules (the raw data are
     absent, so the downloads and everything after them are scheduled)."""
     workdir = tmp_path_factory.mktemp("paper_dry_run")
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    command += ["--directory", str(workdir), "--workflow-profile", "none", "--dry-run"]
-    command += ["--configfile", str(PAPER_PRESET)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    done = snakemake(workdir, "--dry-run", "--configfile", str(PAPER_PRESET), timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     scheduled, rule = {}, None
     for line in (done.stdout + done.stderr).splitlines():

@@ -9,16 +9,15 @@ minimal; the numbers are not meant to be good, only well-formed.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+
+import workflow_runs
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 1800  # a loaded 2-core machine needs up to ~16 min for the tiny experiment
@@ -73,14 +72,8 @@ ROWS_PER_PREDICTION = 6
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the repository's Snakefile in ``workdir`` with the tiny configuration."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    configfile = workdir / "tiny.yaml"
-    configfile.write_text(yaml.safe_dump(TINY))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    command += ["--directory", str(workdir), "--configfile", str(configfile), *args, *TARGETS]
-    return subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=TIMEOUT_S, check=False
+    return workflow_runs.snakemake(
+        workdir, *args, config=TINY, targets=TARGETS, profile=None, timeout=TIMEOUT_S
     )
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+
+import workflow_runs
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = Path(__file__).with_name("tiny_config.yaml")
@@ -23,20 +24,7 @@ LONG_TRAINING = {"representation": {"epochs": 400, "checkpoint_every": 20}}
 
 
 def snakemake_command(workdir: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--workflow-profile",
-        "none",
-        "--cores",
-        "2",
-        *args,
-    ]
+    return workflow_runs.snakemake_command(workdir, "--cores", "2", *args)
 
 
 def run(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -4,8 +4,6 @@ and quotes arrive at the CLI as one literal word and run nothing (issue 12, item
 from __future__ import annotations
 
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
@@ -14,17 +12,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from workflow_runs import snakemake
+
 REPO = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 INJECTION = "batch$(touch PWNED)"
 AWKWARD = 'cell type\'s "group"'
 CELL_TYPE = "type`touch PWNED_TOO`; touch PWNED_THREE"
 RUN = "results/h5ad/mine/all/seed0"
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [*SNAKEMAKE, "--directory", str(workdir), "--workflow-profile", "none", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
 
 
 def user_config(workdir: Path) -> Path:

@@ -8,8 +8,6 @@ user's file to metrics, generated cells, figures and the held-out prediction.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
@@ -18,8 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from workflow_runs import snakemake
+
 REPO = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 RUN = "results/h5ad/mine/all/seed0"
 PREDICTION = "results/h5ad/mine/prediction/seed0"
 
@@ -122,11 +121,6 @@ def user_config(workdir: Path) -> Path:
     path = workdir / "user.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [*SNAKEMAKE, "--directory", str(workdir), "--workflow-profile", "none", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
 
 
 def test_dry_run_plans_every_part_of_the_experiment(tmp_path):

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from workflow_runs import snakemake
+
 REPO = Path(__file__).resolve().parents[2]
 TINY = Path(__file__).with_name("tiny_config.yaml")
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 RUN_RECORD_KEYS = {
     "stage",
     "config",
@@ -28,12 +29,6 @@ RUN_RECORD_KEYS = {
     "git_commit",
     "device",
 }
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    """Run Snakemake on the repository's Snakefile in ``workdir`` (no profile)."""
-    command = [*SNAKEMAKE, "--directory", str(workdir), "--workflow-profile", "none", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def planned_jobs(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
