@@ -126,15 +126,16 @@ class Source:
     ----------
     name
         Its folder under ``resources/``, also ``michigan download --source``.
-    section
-        The config section (its builder's) whose keys, named by role, may give local copies.
     files
         Each file by role, the builder's argument names (``counts``, ``matrix``, ...).
+    section
+        The config section (its builder's) whose keys, named by role, may give local copies;
+        ``None``: no local copies, the files are always downloaded.
     """
 
     name: str
-    section: str
     files: Mapping[str, RemoteFile]
+    section: str | None = None
 
 
 # Tabula Muris FACS (Smart-seq2), figshare article 5829687 version 2
@@ -147,13 +148,13 @@ _SCIPLEX3 = functools.partial(
 SOURCES: dict[str, Source] = {
     source.name: source
     for source in (
-        Source("tabula_muris", "tabula_muris", {
+        Source("tabula_muris", section="tabula_muris", files={
             "counts": _TABULA_MURIS_FACS("FACS.zip", file_id=10700143,
                                          content="20 FACS/<Tissue>-counts.csv"),
             "annotations": _TABULA_MURIS_FACS("annotations_FACS.csv", file_id=13088129,
                                               content="44,949 annotated cells"),
         }),
-        Source("sciplex3", "sciplex", {
+        Source("sciplex3", section="sciplex", files={
             "matrix": _SCIPLEX3(
                 "sciPlex3_A549_MCF7_K562_screen_UMI.count.matrix.gz", size=3_096_224_606,
                 sha256="7d632716aa6ed0fc1780996003d0abc440ff78340609bceaaa4c8ade9345d00a"),
@@ -183,6 +184,17 @@ def remote_file(source: str, role: str) -> RemoteFile:
         msg = f"source {source!r} has no file role {role!r}; roles are {sorted(files)}"
         raise KeyError(msg)
     return files[role]
+
+
+def raw_file_path(source: str, role: str, config: Mapping[str, Any]) -> str:
+    """The path a raw file is read from: the user's local copy, else its download target.
+
+    The local copy is the key ``role`` of the source's config section (none without a section); the
+    download target is ``resources/<source>/<file name>``.
+    """
+    section = SOURCES[source].section
+    local = config.get(section, {}).get(role) if section is not None else None
+    return local or f"resources/{source}/{remote_file(source, role).name}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -61,8 +61,9 @@ def test_every_dataset_source_resolves_to_described_remote_files():
         source = catalogue.SOURCES[name]
         assert source.name == name
         assert source.files, name
-        local_copies = cfg.section_schema(source.section)["properties"]
-        assert set(source.files) <= set(local_copies), name
+        if source.section is not None:
+            local_copies = cfg.section_schema(source.section)["properties"]
+            assert set(source.files) <= set(local_copies), name
         for role, entry in source.files.items():
             assert catalogue.remote_file(name, role) is entry
             assert isinstance(entry, RemoteFile)
@@ -78,6 +79,21 @@ def test_remote_file_names_the_known_sources_and_roles():
         catalogue.remote_file("sciplex3", "nope")
     with pytest.raises(KeyError, match=r"downloadable sources are \['sciplex3', 'tabula_muris'\]"):
         catalogue.remote_file("nope", "matrix")
+
+
+def test_a_raw_file_is_the_users_local_copy_else_its_download_target():
+    config = {"sciplex": {"matrix": "/data/matrix.gz", "genes": None}}
+    assert catalogue.raw_file_path("sciplex3", "matrix", config) == "/data/matrix.gz"
+    genes = catalogue.remote_file("sciplex3", "genes").name
+    assert catalogue.raw_file_path("sciplex3", "genes", config) == f"resources/sciplex3/{genes}"
+
+
+def test_a_source_without_a_config_section_is_always_downloaded(monkeypatch):
+    files = {"matrix": catalogue.remote_file("sciplex3", "matrix")}
+    monkeypatch.setitem(catalogue.SOURCES, "mydata_raw", catalogue.Source("mydata_raw", files))
+    config = {"sciplex": {"matrix": "/data/matrix.gz"}}
+    path = catalogue.raw_file_path("mydata_raw", "matrix", config)
+    assert path == f"resources/mydata_raw/{files['matrix'].name}"
 
 
 def test_the_catalogue_imports_no_network_or_array_library():

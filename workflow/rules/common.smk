@@ -106,8 +106,7 @@ def preprocess_params(wildcards):
 
 def raw_file(source, role):
     """A raw input: the user's local copy if the config names one, else the download target."""
-    local = config[catalogue.SOURCES[source].section].get(role)
-    return local or f"resources/{source}/{catalogue.remote_file(source, role).name}"
+    return catalogue.raw_file_path(source, role, config)
 
 
 def download_role(wildcards):
