@@ -140,7 +140,7 @@ def download(monkeypatch, caplog, dest):
     """Run `michigan download` for one table entry; return (exit status, error lines, dest)."""
 
     def run(remote: RemoteFile, *, offline: bool = False) -> tuple[int, list[str], Path]:
-        source = catalogue.Source("sciplex3", "sciplex", {"matrix": remote})
+        source = catalogue.Source("sciplex3", {"matrix": remote}, section="sciplex")
         monkeypatch.setitem(catalogue.SOURCES, "sciplex3", source)
         caplog.clear()
         params = json.dumps({"retries": 2, "timeout_s": 5, "backoff_s": 0, "offline": offline})
