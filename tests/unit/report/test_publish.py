@@ -11,6 +11,8 @@ from michigan.report import publish
 
 REPO = Path(__file__).resolve().parents[3]
 PUBLISHED = REPO / "results/published/reproduce"
+#: every published run (the README holds a summary of each)
+PUBLISHED_RUNS = sorted(path.parent for path in (REPO / "results/published").glob("*/run.json"))
 
 
 def _record(stage: str, started: str, seconds: float, compile_s: float | None = None) -> dict:
@@ -85,12 +87,13 @@ def test_an_unfinished_run_is_not_published(tmp_path, caplog):
     assert not (results / "published").exists()
 
 
-def test_readme_results_equal_the_published_reproduce_run():
-    """The README's Results quote the published summary, and the summary follows from the files."""
+@pytest.mark.parametrize("published", PUBLISHED_RUNS, ids=lambda path: path.name)
+def test_readme_results_equal_each_published_run(published):
+    """The README's Results quote each published summary, and the summary follows from the files."""
     from michigan.io import read_json
 
-    record = read_json(PUBLISHED / "run.json")
-    summary = (PUBLISHED / "summary.md").read_text(encoding="utf-8")
-    assert publish.summary_markdown(record, PUBLISHED) == summary
+    record = read_json(published / "run.json")
+    summary = (published / "summary.md").read_text(encoding="utf-8")
+    assert publish.summary_markdown(record, published) == summary
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert publish.readme_block(readme, "reproduce") == summary
+    assert publish.readme_block(readme, published.name) == summary
