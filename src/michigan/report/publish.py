@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+#: a pause longer than this with no job running ends one part of a run (and the next one starts)
+PART_GAP_S = 300.0
 
 
 def published_files(config: Mapping[str, Any]) -> list[str]:
@@ -98,7 +100,8 @@ def run_record(
 
     ``wall_time_s`` is the length of the union of every job's interval: the run's wall time when
     it ran in one go, and the sum of its parts' when it ran in parts (the gaps between them left
-    out); ``first_started`` and ``last_finished`` bound it.
+    out); ``first_started`` and ``last_finished`` bound it. ``parts`` has each part's bounds, wall
+    time and job count; a pause of more than ``PART_GAP_S`` with no job running separates two.
     """
     if not records:
         msg = "no job records (run.json) found: run the pipeline before publishing it"
@@ -117,6 +120,7 @@ def run_record(
         "first_started": min(start for start, _ in intervals).strftime(_TIME_FORMAT),
         "last_finished": max(end for _, end in intervals).strftime(_TIME_FORMAT),
         "wall_time_s": round(_union_length(intervals), 1),
+        "parts": _parts(intervals),
         "stages": stage_times(records).to_dict(orient="records"),
     }
 
@@ -148,7 +152,7 @@ def summary_markdown(record: Mapping[str, Any], destination: Path) -> str:
     commits = ", ".join(c[:12] for c in record["job_commits"])
     lines = [
         f"**{name}** ({', '.join(f'`{p}`' for p in record['configfiles'])}; commit {commits}): "
-        f"{record['jobs']} jobs in {format_duration(record['wall_time_s'])} wall, "
+        f"{record['jobs']} jobs in {format_duration(record['wall_time_s'])} wall{_parts_note(record)}, "
         f"{record['first_started'][:10]}, on {hardware_line.get('cpu_model', '?')} "
         f"({hardware_line['cpus']} cores, {hardware_line.get('memory_gib', '?')} GiB), "
         f"JAX on {', '.join(hardware_line['jax'])}. "
@@ -265,6 +269,17 @@ def _verdicts_markdown(table: pd.DataFrame) -> str:
     ).to_markdown(index=False, disable_numparse=True)
 
 
+def _parts_note(record: Mapping[str, Any]) -> str:
+    """`` in 2 parts (1:10:00 with 168 jobs, 0:50:00 with 77)`` for a run made in parts, else ``""``."""
+    parts = record.get("parts", [])
+    if len(parts) < 2:
+        return ""
+    first, *rest = parts
+    walls = [f"{format_duration(first['wall_time_s'])} with {first['jobs']} jobs"]
+    walls += [f"{format_duration(part['wall_time_s'])} with {part['jobs']}" for part in rest]
+    return f" in {len(parts)} parts ({', '.join(walls)})"
+
+
 def _compile_seconds(record: Mapping[str, Any]) -> float:
     """A training job's compilation time from its record (0 for other jobs)."""
     timing = (record.get("result") or {}).get("timing") or {}
@@ -286,14 +301,38 @@ def _intervals(records: Iterable[Mapping[str, Any]]) -> list[tuple[dt.datetime, 
     return intervals
 
 
+def _union(
+    intervals: Iterable[tuple[dt.datetime, dt.datetime]],
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The disjoint stretches covered by at least one interval, in time order."""
+    stretches: list[tuple[dt.datetime, dt.datetime]] = []
+    for start, end in sorted(intervals):
+        if stretches and start <= stretches[-1][1]:
+            stretches[-1] = (stretches[-1][0], max(end, stretches[-1][1]))
+        else:
+            stretches.append((start, end))
+    return stretches
+
+
 def _union_length(intervals: Iterable[tuple[dt.datetime, dt.datetime]]) -> float:
     """Seconds covered by at least one interval."""
-    total, reach = 0.0, None
-    for start, end in sorted(intervals):
-        if reach is None or start > reach:
-            total += (end - start).total_seconds()
-            reach = end
-        elif end > reach:
-            total += (end - reach).total_seconds()
-            reach = end
-    return total
+    return sum((end - start).total_seconds() for start, end in _union(intervals))
+
+
+def _parts(intervals: Sequence[tuple[dt.datetime, dt.datetime]]) -> list[dict[str, Any]]:
+    """The run's parts: stretches of jobs that no pause of more than ``PART_GAP_S`` interrupts."""
+    groups: list[list[tuple[dt.datetime, dt.datetime]]] = []
+    for stretch in _union(intervals):
+        if groups and (stretch[0] - groups[-1][-1][1]).total_seconds() <= PART_GAP_S:
+            groups[-1].append(stretch)
+        else:
+            groups.append([stretch])
+    return [
+        {
+            "first_started": group[0][0].strftime(_TIME_FORMAT),
+            "last_finished": group[-1][1].strftime(_TIME_FORMAT),
+            "wall_time_s": round(_union_length(group), 1),
+            "jobs": sum(group[0][0] <= start <= group[-1][1] for start, _ in intervals),
+        }
+        for group in groups
+    ]

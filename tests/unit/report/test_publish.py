@@ -41,6 +41,34 @@ def test_wall_time_counts_overlapping_jobs_once_and_leaves_gaps_out():
     }
     assert record["first_started"] == "2026-12-07T10:00:00+0000"
     assert record["last_finished"] == "2026-12-07T10:05:10+0000"
+    assert len(record["parts"]) == 1  # 3.5 min without a job is no pause between two parts
+
+
+def test_a_pause_of_more_than_five_minutes_splits_the_run_into_parts(tmp_path):
+    records = [
+        _record("train-generator", "10:00:00", 60),
+        _record("encode", "10:00:50", 30),
+        _record("table", "10:06:21", 10),  # 5 min 1 s after the last job ended
+        _record("orderings", "10:06:31", 5),
+    ]
+    record = publish.run_record(records, name="test", configfiles=[], config={})
+    assert record["parts"] == [
+        {
+            "first_started": "2026-12-07T10:00:00+0000",
+            "last_finished": "2026-12-07T10:01:20+0000",
+            "wall_time_s": 80,
+            "jobs": 2,
+        },
+        {
+            "first_started": "2026-12-07T10:06:21+0000",
+            "last_finished": "2026-12-07T10:06:36+0000",
+            "wall_time_s": 15,
+            "jobs": 2,
+        },
+    ]
+    assert record["wall_time_s"] == 95
+    summary = publish.summary_markdown(record, tmp_path)
+    assert "4 jobs in 1:35 wall in 2 parts (1:20 with 2 jobs, 0:15 with 2)," in summary
 
 
 def test_no_records_is_an_error():
