@@ -331,7 +331,7 @@ def _parts(intervals: Sequence[tuple[dt.datetime, dt.datetime]]) -> list[dict[st
         {
             "first_started": group[0][0].strftime(_TIME_FORMAT),
             "last_finished": group[-1][1].strftime(_TIME_FORMAT),
-            "wall_time_s": round(_union_length(group), 1),
+            "wall_time_s": round(sum((end - start).total_seconds() for start, end in group), 1),
             "jobs": sum(group[0][0] <= start <= group[-1][1] for start, _ in intervals),
         }
         for group in groups

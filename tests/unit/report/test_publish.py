@@ -10,7 +10,6 @@ from michigan.config import load_config
 from michigan.report import publish
 
 REPO = Path(__file__).resolve().parents[3]
-PUBLISHED = REPO / "results/published/reproduce"
 #: every published run (the README holds a summary of each)
 PUBLISHED_RUNS = sorted(path.parent for path in (REPO / "results/published").glob("*/run.json"))
 
