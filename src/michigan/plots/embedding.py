@@ -16,11 +16,13 @@ used for everything drawn with it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import sys
 import time
+import warnings
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -31,7 +33,7 @@ import numpy as np
 from michigan.io import atomic_path
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from numpy.typing import ArrayLike
 
@@ -57,8 +59,8 @@ class UMAPEmbedding:
         The UMAP's settings as fitted (``n_neighbors`` after capping, ``min_dist``,
         ``random_state``) and the umap-learn version.
     umap
-        The fitted ``umap.UMAP``, needed to place new cells; ``None`` after loading (never saved),
-        see :meth:`with_umap`.
+        The fitted UMAP (:class:`ExactNeighbourUMAP`), needed to place new cells; ``None`` after
+        loading (never saved), see :meth:`with_umap`.
     """
 
     pca_components: np.ndarray
@@ -164,10 +166,12 @@ def fit_umap_embedding(
 
     Notes
     -----
-    The neighbours are found by NN-descent for every data size. umap-learn's exact search for fewer
-    than 4,096 cells would make :meth:`UMAPEmbedding.umap_transform` compute the distances of every
-    new cell to every real cell through a Python-level callable (minutes for ten thousand cells);
-    NN-descent's search index places them in seconds. The original code used umap-learn's default.
+    The neighbours are exact (scikit-learn's :class:`~sklearn.neighbors.NearestNeighbors`) and
+    handed to umap-learn as a precomputed k-nearest-neighbour graph; new cells are placed through
+    their exact neighbours among the real cells the same way. umap-learn's own exact search (its
+    default below 4,096 cells) computes the distance of every new cell to every real cell through a
+    Python-level callable (minutes for ten thousand cells), and its NN-descent search compiles for
+    one to two minutes in every process. The original code used umap-learn's default.
 
     Returns
     -------
@@ -214,28 +218,79 @@ def fit_umap_embedding(
 
 def _fit_umap(
     components: np.ndarray, *, n_neighbors: int, min_dist: float, random_state: int
-) -> tuple[Any, np.ndarray]:
+) -> tuple[ExactNeighbourUMAP, np.ndarray]:
     """Fit ``umap.UMAP`` on principal components; return it and the float32 coordinates."""
+    from sklearn.neighbors import NearestNeighbors
+
     umap = import_umap()  # slow to import (numba); only when a UMAP is fitted
     logger.info(
-        "UMAP of %d cells: fitting (%d neighbours); without cached numba code "
-        "(NUMBA_CACHE_DIR) its first call compiles for 1-2 minutes",
+        "UMAP of %d cells: fitting (%d exact neighbours); without cached numba code "
+        "(NUMBA_CACHE_DIR) umap-learn's import compiles for about half a minute",
         len(components),
         n_neighbors,
     )
-
+    neighbours = NearestNeighbors(n_neighbors=n_neighbors).fit(components)
+    # umap-learn counts each cell as its own first neighbour, at distance 0
+    distances, indices = neighbours.kneighbors(n_neighbors=n_neighbors - 1)
+    own = np.arange(len(components))[:, None]
+    indices = np.hstack([own, indices]).astype(np.int32)
+    distances = np.hstack([np.zeros_like(own, dtype=np.float32), distances]).astype(np.float32)
+    graph = neighbours.kneighbors_graph(n_neighbors=n_neighbors - 1, mode="distance")
     reducer = umap.UMAP(
         n_neighbors=n_neighbors,
         min_dist=min_dist,
         random_state=random_state,
         n_jobs=1,
-        force_approximation_algorithm=True,
-        # umap-learn's own steps (neighbours, NN-descent iterations, epochs) on the job's log
+        metric="precomputed",
+        precomputed_knn=(indices, distances),
+        # umap-learn's own steps (graph, layout epochs) on the job's log
         verbose=logger.isEnabledFor(logging.INFO),
         tqdm_kwds={"mininterval": 10.0, "ascii": True},
     )
-    coordinates = reducer.fit_transform(components)
-    return reducer, np.asarray(coordinates, dtype=np.float32)
+    with _precomputed_warnings_silenced():
+        coordinates = reducer.fit_transform(graph.maximum(graph.T).tocsr())
+    fitted = ExactNeighbourUMAP(reducer, neighbours)
+    return fitted, np.asarray(coordinates, dtype=np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExactNeighbourUMAP:
+    """A ``umap.UMAP`` fitted on exact neighbours, with the search that places new cells."""
+
+    reducer: Any
+    neighbours: Any  # sklearn.neighbors.NearestNeighbors fitted on the real cells' components
+
+    def transform(self, components: np.ndarray) -> np.ndarray:
+        """UMAP coordinates of new cells, from their exact neighbours among the real cells."""
+        import scipy.sparse
+
+        k = self.reducer.n_neighbors
+        distances, indices = self.neighbours.kneighbors(components, n_neighbors=k)
+        rows = np.repeat(np.arange(len(components)), k)
+        to_real = scipy.sparse.csr_matrix(
+            (distances.ravel().astype(np.float32), (rows, indices.ravel())),
+            shape=(len(components), self.neighbours.n_samples_fit_),
+        )
+        with _precomputed_warnings_silenced():
+            return self.reducer.transform(to_real)
+
+
+@contextlib.contextmanager
+def _precomputed_warnings_silenced() -> Iterator[None]:
+    """Silence umap-learn's notes on a precomputed neighbour graph, which this module accounts for.
+
+    It warns that ``inverse_transform`` is unavailable (never used), that ``transform`` would be
+    unavailable without an NN-descent index (new cells are given as their neighbour distances
+    instead) and that it assumes those distances are to the nearest real cells (they are).
+    """
+    with warnings.catch_warnings():
+        for message in (
+            "using precomputed metric",
+            r"precomputed_knn\[2\]",
+            "Transforming new data with precomputed metric",
+        ):
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        yield
 
 
 def _umap_version() -> str:
