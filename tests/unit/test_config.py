@@ -262,12 +262,13 @@ def _leaf_paths(mapping, prefix=()):
             yield (*prefix, key)
 
 
-def test_the_paper_preset_sets_every_key_the_quick_preset_sets():
-    """`--configfile config/paper.yaml` is merged over config.yaml: no quick value may leak through."""
+@pytest.mark.parametrize("preset", ["paper.yaml", "reproduce.yaml"])
+def test_a_larger_preset_sets_every_key_the_quick_preset_sets(preset):
+    """`--configfile config/<preset>` is merged over config.yaml: no quick value may leak through."""
     quick = cfg.read_yaml(REPO / "config.yaml")
-    paper = cfg.read_yaml(REPO / "config" / "paper.yaml")
-    missing = [".".join(path) for path in _leaf_paths(quick) if path not in set(_leaf_paths(paper))]
-    assert not missing, f"config/paper.yaml does not set {missing}"
+    larger = cfg.read_yaml(REPO / "config" / preset)
+    missing = [".".join(path) for path in _leaf_paths(quick) if path not in set(_leaf_paths(larger))]
+    assert not missing, f"config/{preset} does not set {missing}"
 
 
 # --------------------------------------------------------------------------------------------------
