@@ -6,35 +6,20 @@ that ``import michigan`` and the ``michigan`` command stay fast.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-_API = (
-    "BetaTCVAE",
-    "CWGANGP",
-    "Generator",
-    "InfoWGANGP",
-    "MichiGAN",
-    "Model",
-    "PPCA",
-    "Representation",
-    "VAE",
-    "WGANGP",
-    "evaluate_disentanglement",
-    "predict_combination",
-    "unscale",
-)
+from michigan import api  # its names are imported on first use
 
-__all__ = list(_API)
+__all__ = list(api.__all__)
 
 
 def __getattr__(name: str) -> Any:
-    """Import the API lazily (PEP 562)."""
-    if name in _API:
-        return getattr(importlib.import_module("michigan.api"), name)
+    """The API's names (PEP 562), imported from :mod:`michigan.api` on first use."""
+    if name in api.__all__:
+        return getattr(api, name)
     msg = f"module 'michigan' has no attribute {name!r}"
     raise AttributeError(msg)
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+    return sorted([*globals(), *__all__])

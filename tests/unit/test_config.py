@@ -267,7 +267,9 @@ def test_a_larger_preset_sets_every_key_the_quick_preset_sets(preset):
     """`--configfile config/<preset>` is merged over config.yaml: no quick value may leak through."""
     quick = cfg.read_yaml(REPO / "config.yaml")
     larger = cfg.read_yaml(REPO / "config" / preset)
-    missing = [".".join(path) for path in _leaf_paths(quick) if path not in set(_leaf_paths(larger))]
+    missing = [
+        ".".join(path) for path in _leaf_paths(quick) if path not in set(_leaf_paths(larger))
+    ]
     assert not missing, f"config/{preset} does not set {missing}"
 
 

@@ -11,25 +11,37 @@ See docs/api.md.
 
 from __future__ import annotations
 
-from michigan.api.cells import unscale
-from michigan.api.evaluate import evaluate_disentanglement
-from michigan.api.generator import CWGANGP, WGANGP, Generator, InfoWGANGP, MichiGAN
-from michigan.api.model import Model
-from michigan.api.predict import predict_combination
-from michigan.api.representation import PPCA, VAE, BetaTCVAE, Representation
+import importlib
+from typing import Any
 
-__all__ = [
-    "CWGANGP",
-    "PPCA",
-    "VAE",
-    "WGANGP",
-    "BetaTCVAE",
-    "Generator",
-    "InfoWGANGP",
-    "MichiGAN",
-    "Model",
-    "Representation",
-    "evaluate_disentanglement",
-    "predict_combination",
-    "unscale",
-]
+#: every name of the API and the submodule that defines it, imported on first use (PEP 562), so
+#: that a pipeline stage importing one submodule does not pay for the others (scikit-learn, ...)
+_DEFINED_IN = {
+    "unscale": "cells",
+    "evaluate_disentanglement": "evaluate",
+    "CWGANGP": "generator",
+    "WGANGP": "generator",
+    "Generator": "generator",
+    "InfoWGANGP": "generator",
+    "MichiGAN": "generator",
+    "Model": "model",
+    "predict_combination": "predict",
+    "PPCA": "representation",
+    "VAE": "representation",
+    "BetaTCVAE": "representation",
+    "Representation": "representation",
+}
+
+__all__ = sorted(_DEFINED_IN)
+
+
+def __getattr__(name: str) -> Any:
+    """Import an API name from its submodule on first use (PEP 562)."""
+    if name in _DEFINED_IN:
+        return getattr(importlib.import_module(f"michigan.api.{_DEFINED_IN[name]}"), name)
+    msg = f"module 'michigan.api' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -292,7 +292,11 @@ class Model:
 
 
 def _registered() -> dict[str, type[Model]]:
-    importlib.import_module("michigan.api")  # defines (and so registers) every model class
+    for module in (
+        "representation",
+        "generator",
+    ):  # they define (and so register) every model class
+        importlib.import_module(f"michigan.api.{module}")
     return Model._registry
 
 
