@@ -292,11 +292,9 @@ class Model:
 
 
 def _registered() -> dict[str, type[Model]]:
-    for module in (
-        "representation",
-        "generator",
-    ):  # they define (and so register) every model class
-        importlib.import_module(f"michigan.api.{module}")
+    # the modules that define (and so register) every model class
+    for module in ("michigan.api.representation", "michigan.api.generator"):
+        importlib.import_module(module)
     return Model._registry
 
 

@@ -182,6 +182,9 @@ def fit_umap_embedding(
     if matrix.ndim != 2 or matrix.shape[0] < 3:
         msg = f"a UMAP needs a [cells, genes] matrix of at least 3 cells, got shape {matrix.shape}"
         raise ValueError(msg)
+    if n_neighbors < 2:
+        msg = f"a UMAP needs n_neighbors >= 2 (each cell counts as its own first), got {n_neighbors}"
+        raise ValueError(msg)
     from sklearn.decomposition import PCA
 
     n_cells, n_genes = matrix.shape

@@ -97,6 +97,8 @@ def test_projection_and_loading_errors_name_the_problem(stub, tmp_path):
         load_embedding(partial)
     with pytest.raises(ValueError, match="at least 3 cells"):
         fit_umap_embedding(x[:2])
+    with pytest.raises(ValueError, match="n_neighbors >= 2"):
+        fit_umap_embedding(x, n_neighbors=1)
 
 
 @pytest.mark.slow  # a cold numba compile in a subprocess: 1-2 minutes
@@ -113,3 +115,18 @@ def test_umap_numba_functions_are_cached_on_disk():
     ]
     assert len(dispatchers) > 20
     assert all(isinstance(d._cache, FunctionCache) for d in dispatchers)
+
+
+@pytest.mark.slow  # umap-learn's numba import compiles for about half a minute without a cache
+def test_exact_neighbour_umap_refits_identically_and_places_cells_beside_their_neighbours():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=6.0, size=(3, 8))
+    x = np.concatenate([c + rng.normal(size=(60, 8)) for c in centres]).astype(np.float32)
+    fitted = fit_umap_embedding(x, n_pcs=5, n_neighbors=10)
+    refitted = fitted.with_umap(x)
+    np.testing.assert_array_equal(refitted.coordinates, fitted.coordinates)
+    # a slightly moved copy of every real cell lands near that cell, far from the other clusters
+    placed = refitted.umap_transform(refitted.pca_transform(x + 0.01))
+    own = np.linalg.norm(placed - fitted.coordinates, axis=1)
+    spread = np.ptp(fitted.coordinates, axis=0).max()
+    assert np.median(own) < 0.1 * spread
