@@ -183,7 +183,9 @@ def fit_umap_embedding(
         msg = f"a UMAP needs a [cells, genes] matrix of at least 3 cells, got shape {matrix.shape}"
         raise ValueError(msg)
     if n_neighbors < 2:
-        msg = f"a UMAP needs n_neighbors >= 2 (each cell counts as its own first), got {n_neighbors}"
+        msg = (
+            f"a UMAP needs n_neighbors >= 2 (each cell counts as its own first), got {n_neighbors}"
+        )
         raise ValueError(msg)
     from sklearn.decomposition import PCA
 
