@@ -235,12 +235,12 @@ def _fit_umap(
         n_neighbors,
     )
     neighbours = NearestNeighbors(n_neighbors=n_neighbors).fit(components)
+    distances, indices = neighbours.kneighbors(n_neighbors=n_neighbors - 1)  # the other cells
+    graph = _distance_matrix(distances, indices, n_real=len(components))
     # umap-learn counts each cell as its own first neighbour, at distance 0
-    distances, indices = neighbours.kneighbors(n_neighbors=n_neighbors - 1)
     own = np.arange(len(components))[:, None]
     indices = np.hstack([own, indices]).astype(np.int32)
     distances = np.hstack([np.zeros_like(own, dtype=np.float32), distances]).astype(np.float32)
-    graph = neighbours.kneighbors_graph(n_neighbors=n_neighbors - 1, mode="distance")
     reducer = umap.UMAP(
         n_neighbors=n_neighbors,
         min_dist=min_dist,
@@ -267,17 +267,23 @@ class ExactNeighbourUMAP:
 
     def transform(self, components: np.ndarray) -> np.ndarray:
         """UMAP coordinates of new cells, from their exact neighbours among the real cells."""
-        import scipy.sparse
-
-        k = self.reducer.n_neighbors
-        distances, indices = self.neighbours.kneighbors(components, n_neighbors=k)
-        rows = np.repeat(np.arange(len(components)), k)
-        to_real = scipy.sparse.csr_matrix(
-            (distances.ravel().astype(np.float32), (rows, indices.ravel())),
-            shape=(len(components), self.neighbours.n_samples_fit_),
+        distances, indices = self.neighbours.kneighbors(
+            components, n_neighbors=self.reducer.n_neighbors
         )
+        to_real = _distance_matrix(distances, indices, n_real=self.neighbours.n_samples_fit_)
         with _precomputed_warnings_silenced():
             return self.reducer.transform(to_real)
+
+
+def _distance_matrix(distances: np.ndarray, indices: np.ndarray, *, n_real: int) -> Any:
+    """Sparse ``[cells, n_real]`` float32 distances from each cell's neighbour search (one row each)."""
+    import scipy.sparse
+
+    rows = np.repeat(np.arange(len(indices)), indices.shape[1])
+    return scipy.sparse.csr_matrix(
+        (distances.ravel().astype(np.float32), (rows, indices.ravel())),
+        shape=(len(indices), n_real),
+    )
 
 
 @contextlib.contextmanager
