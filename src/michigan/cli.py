@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from michigan import catalogue
 from michigan import config as cfg
+from michigan.cores import pin_from_environment
 from michigan.io import BusyError, RunRecorder, run_record_path
 from michigan.jaxcache import configure_compilation_cache
 from michigan.progress import format_duration, setup_logging
@@ -174,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level)
+    pin_from_environment()
     configure_compilation_cache()
     stage: Stage = args._stage
     try:

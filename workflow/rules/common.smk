@@ -76,6 +76,10 @@ SHELL_SETUP = (
     'export JAX_COMPILATION_CACHE_DIR="${{MICHIGAN_JAX_CACHE:-${{JAX_COMPILATION_CACHE_DIR:-$PWD/.snakemake/jax-cache}}}}"; '
     'export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="${{JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS:-0}}"; '
 )
+# Local jobs pin themselves to cores of their own (michigan.cores); cluster jobs get theirs from the
+# scheduler.
+if workflow.local_exec and not workflow.remote_exec:
+    SHELL_SETUP += 'export MICHIGAN_CORE_SLOTS="$PWD/.snakemake/core-slots"; '
 if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
     shell.prefix(
         SHELL_SETUP + f'export PYTHONPATH="{SRC}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
