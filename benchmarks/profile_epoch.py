@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import glob
 import gzip
 import json
 import tempfile
@@ -82,7 +81,7 @@ def exclusive_times(events: list[dict]) -> dict[str, float]:
 
 def traced_operations(trace_dir: Path) -> list[dict]:
     """The operation events (complete events with a duration) of the perfetto trace in ``trace_dir``."""
-    (path,) = glob.glob(str(trace_dir / "**" / "*.trace.json.gz"), recursive=True)
+    (path,) = trace_dir.rglob("*.trace.json.gz")
     with gzip.open(path) as handle:
         trace = json.load(handle)
     events = trace["traceEvents"] if isinstance(trace, dict) else trace

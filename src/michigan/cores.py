@@ -7,9 +7,10 @@ each see every core oversubscribe them: on 2 cores, two concurrent quick-preset 
 A job claims ``threads`` cores by taking an exclusive ``flock`` on one file per core in a folder
 shared by the run's jobs; the locks are released by the operating system when the process ends,
 however it ends. Snakemake never runs more threads at once than it has cores, so a local job always
-finds enough free cores; if it does not (another run in the same folder, cores taken away), it runs
-unpinned. The workflow names the folder (``MICHIGAN_CORE_SLOTS``) only for local runs: cluster jobs
-get their cores from the scheduler.
+finds enough free cores; if it does not (another run's jobs hold them), it runs unpinned. The workflow
+names the folder (``MICHIGAN_CORE_SLOTS``, by default ``/tmp/michigan-core-slots-<uid>``: one per user
+and machine, so that concurrent runs share the cores rather than all starting on the first) only for
+local runs: cluster jobs get their cores from the scheduler.
 """
 
 from __future__ import annotations
@@ -71,7 +72,11 @@ def pin_from_environment() -> list[int] | None:
     threads = os.environ.get(THREADS_VARIABLE, "")
     if not slots or not threads.isdigit() or not hasattr(os, "sched_setaffinity"):
         return None
-    cpus = claim_cores(max(1, int(threads)), Path(slots))
+    try:
+        cpus = claim_cores(max(1, int(threads)), Path(slots))
+    except OSError as error:
+        logger.warning("running on all allowed cores (cannot claim cores in %s: %s)", slots, error)
+        return None
     if cpus is None:
         logger.info("running on all allowed cores (none free to pin %s thread(s) to)", threads)
     else:

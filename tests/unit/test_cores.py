@@ -76,3 +76,12 @@ def test_a_job_that_asks_for_every_core_is_not_pinned(tmp_path):
 def test_nothing_is_pinned_outside_the_workflow(monkeypatch):
     monkeypatch.delenv("MICHIGAN_CORE_SLOTS", raising=False)
     assert pin_from_environment() is None
+
+
+def test_a_folder_that_cannot_hold_locks_leaves_the_job_unpinned(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("MICHIGAN_CORE_SLOTS", str(blocker))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert pin_from_environment() is None
+    assert sorted(os.sched_getaffinity(0)) == ALLOWED

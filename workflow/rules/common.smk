@@ -76,10 +76,10 @@ SHELL_SETUP = (
     'export JAX_COMPILATION_CACHE_DIR="${{MICHIGAN_JAX_CACHE:-${{JAX_COMPILATION_CACHE_DIR:-$PWD/.snakemake/jax-cache}}}}"; '
     'export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="${{JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS:-0}}"; '
 )
-# Local jobs pin themselves to cores of their own (michigan.cores); cluster jobs get theirs from the
-# scheduler.
+# Local jobs pin themselves to cores of their own (michigan.cores), claimed in one folder per user and
+# machine, so that concurrent runs share them too; cluster jobs get theirs from the scheduler.
 if workflow.local_exec and not workflow.remote_exec:
-    SHELL_SETUP += 'export MICHIGAN_CORE_SLOTS="$PWD/.snakemake/core-slots"; '
+    SHELL_SETUP += 'export MICHIGAN_CORE_SLOTS="${{MICHIGAN_CORE_SLOTS:-/tmp/michigan-core-slots-$(id -u)}}"; '
 if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
     shell.prefix(
         SHELL_SETUP + f'export PYTHONPATH="{SRC}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
