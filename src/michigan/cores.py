@@ -2,10 +2,10 @@
 
 XLA and Eigen size their thread pools by the cores a process may run on, so two training jobs that
 each see every core oversubscribe them: on 2 cores, two concurrent quick-preset WGAN-GP epochs took
-1.8-1.9 s each, against 1.1-1.3 s when each was pinned to a core of its own (docs/models.md §5.0).
+1.8-1.9 s each, against 1.1-1.3 s when each was pinned to a core of its own (docs/models.md §5.0a).
 
 A job claims ``threads`` cores by taking an exclusive ``flock`` on one file per core in a folder
-shared by the run's jobs; the locks are released by the operating system when the process ends,
+shared by the local runs' jobs; the locks are released by the operating system when the process ends,
 however it ends. Snakemake never runs more threads at once than it has cores, so a local job always
 finds enough free cores; if it does not (another run's jobs hold them), it runs unpinned. The workflow
 names the folder (``MICHIGAN_CORE_SLOTS``, by default ``/tmp/michigan-core-slots-<uid>``: one per user
@@ -23,7 +23,7 @@ from typing import IO
 
 logger = logging.getLogger(__name__)
 
-#: folder of the per-core lock files, shared by the jobs of one local run
+#: folder of the per-core lock files, shared by the jobs of a user's local runs
 SLOTS_VARIABLE = "MICHIGAN_CORE_SLOTS"
 #: the job's thread count (Snakemake sets it to the rule's ``threads`` for every shell command)
 THREADS_VARIABLE = "OMP_NUM_THREADS"
