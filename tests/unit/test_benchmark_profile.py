@@ -56,6 +56,7 @@ def test_operations_are_grouped_by_kind(profile_epoch, name, kind):
     assert profile_epoch.operation_kind(name) == kind
 
 
+@pytest.mark.slow
 def test_a_traced_epoch_accounts_its_operations_by_kind(profile_epoch):
     result = profile_epoch.profile("btcvae", profile_epoch.Shape("tiny", 256, 64), epochs=1)
     kinds = result["kinds_ms"]
