@@ -34,8 +34,7 @@ from pathlib import Path
 
 import jax
 
-from michigan.train.loop import compiled_chunk, initial_state
-from train_speed import SHAPES, Shape, build
+from train_speed import SHAPES, Shape, build, warmed_up_epoch
 
 KINDS = ("matrix products", "elementwise", "copies", "random numbers", "control", "other")
 PROFILER_EVENTS = ("Thunk", "Threadpool", "PjRt", "Pjit", "Python", "$", "end: ")
@@ -44,13 +43,13 @@ PROFILER_EVENTS = ("Thunk", "Threadpool", "PjRt", "Pjit", "Python", "$", "end: "
 def operation_kind(name: str) -> str:
     """The kind of an XLA:CPU operation, from its HLO instruction name (see the module docstring)."""
     base = name.split(".")[0]
-    if base.startswith(("dot", "ynn_", "onednn", "xnn_")) or "dot" in base or "gemm" in base:
+    if base.startswith(("ynn_", "onednn", "xnn_")) or "dot" in base or "gemm" in base:
         return "matrix products"
     if base.startswith(("copy", "transpose", "dynamic-update-slice", "dynamic_update_slice")):
         return "copies"
     if base.startswith(("rng", "threefry", "philox")) or "random" in base:
         return "random numbers"
-    if base in ("while", "conditional", "call") or base.startswith(("while", "conditional")):
+    if base == "call" or base.startswith(("while", "conditional")):
         return "control"
     if "fusion" in base:
         return "elementwise"
@@ -96,10 +95,7 @@ def traced_operations(trace_dir: Path) -> list[dict]:
 
 def profile(model: str, shape: Shape, epochs: int) -> dict:
     task, data = build(model, shape)
-    state = initial_state(task, 0)
-    chunk = compiled_chunk(task, state, data, length=1)
-    state, _ = chunk(state, data, None)  # compile-free warm-up epoch
-    jax.block_until_ready(state)
+    chunk, state, _ = warmed_up_epoch(task, data)
     options = jax.profiler.ProfileOptions()
     options.host_tracer_level = 3
     with tempfile.TemporaryDirectory() as trace_dir:

@@ -110,13 +110,19 @@ def build(model: str, shape: Shape):
     return generator_task(config, model=model, n_genes=shape.genes), GANData(x)
 
 
-def time_jax(task, data, repeats: int) -> dict:
+def warmed_up_epoch(task, data):
+    """The compiled one-epoch chunk, the state after one untimed epoch, and the compile seconds."""
     state = initial_state(task, 0)
     start = time.perf_counter()
     chunk = compiled_chunk(task, state, data, length=1)
     compile_s = time.perf_counter() - start
-    state, _ = chunk(state, data, None)  # warm-up epoch
+    state, _ = chunk(state, data, None)
     jax.block_until_ready(state)
+    return chunk, state, compile_s
+
+
+def time_jax(task, data, repeats: int) -> dict:
+    chunk, state, compile_s = warmed_up_epoch(task, data)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
