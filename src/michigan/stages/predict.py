@@ -102,21 +102,15 @@ def split_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> di
 )
 def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> dict[str, Any]:
     """Run :func:`michigan.predict.heldout.predict_heldout` and summarise it."""
-    from michigan.api import Generator, Representation
-    from michigan.api.cells import CODE_KEYS, read_codes_of
     from michigan.data.splits import read_split
-    from michigan.io import read_h5ad, write_json
+    from michigan.io import write_json
+    from michigan.predict.decoders import load_prediction_models, prediction_decoders
     from michigan.predict.heldout import PredictionSettings
     from michigan.predict.heldout import predict_heldout as predict
-    from michigan.predict.noise import gene_spread, noise_arms
     from michigan.predict.summary import summarize_predictions
 
-    adata = read_h5ad(args.input)
-    codes = read_codes_of(read_h5ad(args.codes), adata.obs_names, source=args.codes)
-    for key, values in zip(CODE_KEYS, codes, strict=True):
-        adata.obsm[key] = values
-    representation = Representation.load(args.representation, adata)
-    generator = Generator.load(args.generator, adata)
+    models = load_prediction_models(args.input, args.codes, args.representation, args.generator)
+    adata, representation, generator = models
     if not generator.conditional or generator.codes != args.code_mode:
         msg = (
             f"{args.generator} holds a {generator.model} trained on {generator.codes!r} codes; "
@@ -126,16 +120,9 @@ def predict_heldout(args: argparse.Namespace, section: cfg.PredictionConfig) -> 
     split = read_split(args.split)
     interacting = adata.uns.get(keys.INTERACTING_CONDITIONS)
     evaluation = _evaluation_section(args)
-    train = adata.obs_names.isin(list(split.train))
-    spread = gene_spread(
-        adata.X[train], representation.decode(adata.obsm[keys.CODE_MEAN][train], seed=None)
-    )
     result = predict(
         adata,
-        decoders={
-            **noise_arms(representation.decode, model=representation.model, spread=spread),
-            generator.model: generator.decode,
-        },
+        decoders=prediction_decoders(models, adata.obs_names.isin(list(split.train))),
         train_cells=split.train,
         held_out=split.pairs,
         code_mode=args.code_mode,
