@@ -1,4 +1,4 @@
-"""The trained models of one held-out run, loaded for every cell, and the decoders each prediction is scored with."""
+"""A held-out run's models, loaded for every cell, and the decoders that score its predictions."""
 
 from __future__ import annotations
 
