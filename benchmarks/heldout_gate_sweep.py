@@ -20,8 +20,8 @@ cells'; 1 is as spread as the real cells). Each point retrains MichiGAN from scr
 the sum of the points.
 
 usage: python benchmarks/heldout_gate_sweep.py [--epochs 10 30 100] [--cells 300]
-           [--vae-epochs 100] [--rf-trees 50] [--codes sampled] [--workdir DIR] [--cores 2]
-           [--tsv OUT.tsv]
+           [--vae-epochs 100] [--rf-trees 50] [--codes sampled] [--dropout active|off]
+           [--workdir DIR] [--cores 2] [--tsv OUT.tsv]
 """
 
 from __future__ import annotations
@@ -55,7 +55,12 @@ def sweep_config(args: argparse.Namespace, epochs: int) -> dict:
         "experiments": ["screen_heldout"],
         "screen": {"cells_per_condition": args.cells},
         "representation": {"models": ["btcvae"], "epochs": args.vae_epochs},
-        "generator": {"models": ["michigan"], "codes": [args.codes], "epochs": epochs},
+        "generator": {
+            "models": ["michigan"],
+            "codes": [args.codes],
+            "epochs": epochs,
+            "dropout_active": args.dropout == "active",
+        },
         "evaluation": {"rf_trees": args.rf_trees},
         "prediction": {"max_cells": args.cells},
     }
@@ -152,6 +157,12 @@ def main() -> None:
     parser.add_argument("--rf-trees", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=32, help="generator batch (default)")
     parser.add_argument("--codes", choices=["mean", "sampled"], default="sampled")
+    parser.add_argument(
+        "--dropout",
+        choices=["active", "off"],
+        default="active",
+        help="the generator's dropout while training (generator.dropout_active; default: active)",
+    )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None, help="kept; default a temporary one")
     parser.add_argument("--tsv", type=Path, default=None, help="also write the table here")
