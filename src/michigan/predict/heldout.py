@@ -145,7 +145,7 @@ def top_de_genes(treated: ArrayLike, control: ArrayLike, *, n: int) -> np.ndarra
     return np.argsort(-score, kind="stable")[: min(n, score.size)]
 
 
-def _dense_rows(x: ArrayLike, rows: np.ndarray) -> np.ndarray:
+def dense_rows(x: ArrayLike, rows: np.ndarray) -> np.ndarray:
     """Rows of an expression matrix (dense or sparse) as a dense float64 array."""
     picked = x[rows]
     picked = picked.toarray() if scipy.sparse.issparse(picked) else np.asarray(picked)
@@ -301,8 +301,8 @@ def predict_heldout(
             )
             for leave_own_out, suffix in [(False, ""), (True, "_leave_own_out")]
         }
-        real_x = _dense_rows(adata.X, real_rows)
-        control_x = _dense_rows(adata.X, prediction.control_rows)
+        real_x = dense_rows(adata.X, real_rows)
+        control_x = dense_rows(adata.X, prediction.control_rows)
         decoder_seeds = rng.integers(0, 2**31 - 1, size=len(decoders))
         metric_seed = int(rng.integers(0, 2**31 - 1))
         score = functools.partial(
@@ -420,7 +420,7 @@ def _de_gene_sets(
         control = np.flatnonzero((cell_types == cell_type) & np.isin(drugs, list(vehicles)))
         if drug in vehicles or control.size == 0:
             continue
-        genes[(cell_type, drug)] = top_de_genes(_dense_rows(x, rows), _dense_rows(x, control), n=n)
+        genes[(cell_type, drug)] = top_de_genes(dense_rows(x, rows), dense_rows(x, control), n=n)
     return genes
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from michigan import keys
 from michigan.data.splits import condition_name
 from michigan.metrics import rf_error
+from michigan.predict.heldout import dense_rows
 from michigan.predict.tasks import CEILING, obs_labels
 
 if TYPE_CHECKING:
@@ -70,8 +71,6 @@ def reconstruct_combinations(
         ``rf_error``, ``dispersion``; plus a :data:`~michigan.predict.tasks.CEILING` row per
         combination, one half of its real cells against the other.
     """
-    x = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
-    x = x.astype(np.float64)
     codes = np.asarray(adata.obsm[code_key])
     cell_types = obs_labels(adata, keys.CELL_TYPE)
     drugs = obs_labels(adata, keys.DRUG)
@@ -82,13 +81,13 @@ def reconstruct_combinations(
         cells = np.flatnonzero(members if held_out else members & train)
         if cells.size < 2 * rf_folds:
             continue
-        real = x[cells]
+        real = dense_rows(adata.X, cells)
         half = cells.size // 2
         decoded = {
             name: np.asarray(decode(codes[cells], seed), np.float64)
             for name, decode in decoders.items()
         }
-        pairs = {name: (real, cells_) for name, cells_ in decoded.items()}
+        pairs = {name: (real, decoded_cells) for name, decoded_cells in decoded.items()}
         pairs[CEILING] = (real[:half], real[half : 2 * half])
         for name, (reference, other) in pairs.items():
             forest = rf_error(
